@@ -1,0 +1,1 @@
+"""SigV4 client and list-images CLI for the ListImages endpoint."""

@@ -1,0 +1,1 @@
+"""ListImagesApi: a reusable CDK construct for ParallelCluster-compatible listImages."""

@@ -1,0 +1,1 @@
+"""listImages: ParallelCluster-compatible custom image listing (library call + API Gateway handler)."""
