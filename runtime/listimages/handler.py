@@ -1,0 +1,248 @@
+"""API Gateway (REST v1 proxy, HTTP API v2, function URL) ⇄ ``list_images``: the only module that knows HTTP.
+
+Lambda handler string: ``listimages.handler.handle``. Errors map to status codes in ``_error_response``
+and nowhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import re
+import time
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConflictingParameterError, InvalidInputError, InvalidRequestBodyError, ThrottledError
+from .images import CallCounter, Deadline, ImageSummary, read_images_page
+
+logger = logging.getLogger(__name__)
+# Lambda's native JSON logging sets the level from AWS_LAMBDA_LOG_LEVEL; anywhere else, log requests at INFO.
+if not os.environ.get("AWS_LAMBDA_LOG_LEVEL"):
+    logging.getLogger(__package__ or "listimages").setLevel(logging.INFO)
+
+ROUTES = frozenset({"/images/custom", "/v3/images/custom"})
+PARAMETERS = ("imageStatus", "region", "nextToken")
+RETRY_AFTER_SECONDS = 2
+_JSON_HEADERS = {"Content-Type": "application/json"}
+_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}", re.ASCII)
+_LOGGED_VALUE_LIMIT = 64
+_BODY_NOT_OBJECT = "Bad Request: the request body must be a JSON object"
+_BODY_NOT_BASE64 = "Bad Request: the request body is not base64-encoded UTF-8"
+# The response's camelCase names for the library's snake_case keys.
+_CAMEL_CASE = {
+    "image_id": "imageId",
+    "ec2_ami_info": "ec2AmiInfo",
+    "ami_id": "amiId",
+    "image_build_status": "imageBuildStatus",
+    "cloudformation_stack_status": "cloudformationStackStatus",
+    "cloudformation_stack_arn": "cloudformationStackArn",
+    "region": "region",
+    "version": "version",
+}
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """What the handler needs from an API Gateway event, whichever its format."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    body: str | None
+    request_id: str | None
+
+
+def _last_values(pairs: Any) -> dict[str, str]:
+    """A single-value map from a v1 multi-value map: a repeated parameter counts with its last value."""
+    values: dict[str, str] = {}
+    for name, given in (pairs or {}).items():
+        if isinstance(given, list) and given and isinstance(given[-1], str):
+            values[name] = given[-1]
+        elif isinstance(given, str):
+            values[name] = given
+    return values
+
+
+def _parse_event(event: Mapping[str, Any]) -> HttpRequest:
+    context = event.get("requestContext") or {}
+    if event.get("version") == "2.0":
+        # v2's queryStringParameters joins repeated keys with commas; the raw query string keeps them apart.
+        query = dict(urllib.parse.parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True))
+        path = str(event.get("rawPath") or "")
+        stage = context.get("stage")
+        if stage and stage != "$default" and path.startswith(f"/{stage}/"):
+            path = path[len(stage) + 1 :]
+        method = str((context.get("http") or {}).get("method") or "")
+    else:
+        query = _last_values(event.get("multiValueQueryStringParameters")) or _last_values(
+            event.get("queryStringParameters")
+        )
+        path = str(event.get("resource") or event.get("path") or "")
+        method = str(event.get("httpMethod") or "")
+    return HttpRequest(
+        method=method.upper(),
+        path=path,
+        query=query,
+        body=_body_text(event),
+        request_id=context.get("requestId") if isinstance(context.get("requestId"), str) else None,
+    )
+
+
+def _body_text(event: Mapping[str, Any]) -> str | None:
+    body = event.get("body")
+    if body is None:
+        return None
+    if not isinstance(body, str):
+        raise InvalidRequestBodyError(_BODY_NOT_OBJECT)
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise InvalidRequestBodyError(_BODY_NOT_BASE64) from None
+    return body if body.strip() else None
+
+
+def _body_parameters(body: str | None) -> dict[str, str | None]:
+    if body is None:
+        return {}
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise InvalidRequestBodyError(_BODY_NOT_OBJECT) from None
+    if not isinstance(document, dict):
+        raise InvalidRequestBodyError(_BODY_NOT_OBJECT)
+    parameters: dict[str, str | None] = {}
+    for name in PARAMETERS:
+        value = document.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidRequestBodyError(f"Bad Request: '{name}' in the request body must be a string")
+        parameters[name] = value
+    return parameters
+
+
+def _inputs(request: HttpRequest) -> dict[str, str | None]:
+    """imageStatus, region and nextToken from the query string and the JSON body (they must agree)."""
+    from_body = _body_parameters(request.body)
+    inputs: dict[str, str | None] = {}
+    for name in PARAMETERS:
+        in_query, in_body = request.query.get(name), from_body.get(name)
+        if name != "imageStatus":  # an empty region or nextToken counts as absent
+            in_query, in_body = in_query or None, in_body or None
+        if in_query is not None and in_body is not None and in_query != in_body:
+            raise ConflictingParameterError(name)
+        inputs[name] = in_query if in_query is not None else in_body
+    return inputs
+
+
+def _camel_case(summary: ImageSummary) -> dict[str, Any]:
+    return {
+        _CAMEL_CASE[key]: _camel_case(value) if isinstance(value, dict) else value
+        for key, value in summary.items()
+    }
+
+
+def _response(
+    status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {**_JSON_HEADERS, **(headers or {})},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def _error_response(error: Exception, request_id: str) -> dict[str, Any]:
+    """The one place where exceptions become HTTP answers."""
+    if isinstance(error, InvalidInputError):
+        return _response(400, {"message": error.message})
+    if isinstance(error, ThrottledError):
+        logger.warning("AWS throttled the request", extra={"requestId": request_id, "awsError": str(error)})
+        return _response(
+            429,
+            {"message": "Too Many Requests: AWS is throttling requests, retry later"},
+            {"Retry-After": str(error.retry_after_seconds)},
+        )
+    # The detail (AWS text, ARNs, stack trace) goes to the log only.
+    logger.error("Request failed", exc_info=error, extra={"requestId": request_id})
+    return _response(500, {"message": f"Internal server error (request id: {request_id})"})
+
+
+def _deadline_of(context: Any) -> Deadline | None:
+    remaining_millis = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining_millis):
+        return None
+    return lambda: float(remaining_millis()) / 1000.0
+
+
+def _logged(value: str | None) -> str | None:
+    return None if value is None else value[:_LOGGED_VALUE_LIMIT]
+
+
+def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """Serve ``GET /images/custom`` and ``GET /v3/images/custom`` for an API Gateway v1 or v2 event.
+
+    Parameters
+    ----------
+    event:
+        The API Gateway REST proxy event (v1) or HTTP API / function URL event (version "2.0").
+    context:
+        The Lambda context; its remaining time bounds how long AWS pages are read.
+
+    Returns
+    -------
+    dict
+        An API Gateway proxy response with a JSON body: the camelCase page, or ``{"message": ...}``.
+    """
+    started = time.perf_counter()
+    lambda_request_id = str(getattr(context, "aws_request_id", "") or "")
+    request_id = lambda_request_id or "unknown"
+    counter = CallCounter()
+    inputs: dict[str, str | None] = {}
+    count: int | None = None
+    region: str | None = None
+    try:
+        request = _parse_event(event)
+        if request.request_id and _REQUEST_ID.fullmatch(request.request_id):
+            request_id = request.request_id  # the id the caller can see and quote
+        if request.path not in ROUTES:
+            response = _response(404, {"message": "Not Found"})
+        elif request.method != "GET":
+            response = _response(405, {"message": "Method Not Allowed"}, {"Allow": "GET"})
+        else:
+            inputs = _inputs(request)
+            region = inputs["region"]
+            page = read_images_page(
+                inputs["imageStatus"],  # type: ignore[arg-type]  # None is reported as missing
+                inputs["region"],
+                inputs["nextToken"],
+                deadline=_deadline_of(context),
+                counter=counter,
+            )
+            region, count = page.region, len(page.images)
+            body: dict[str, Any] = {"images": [_camel_case(image) for image in page.images]}
+            if page.next_token is not None:
+                body["nextToken"] = page.next_token
+            response = _response(200, body)
+    except Exception as error:  # every failure must become an HTTP answer
+        response = _error_response(error, request_id)
+    logger.info(
+        "listImages request",
+        extra={
+            "status": response["statusCode"],
+            "imageStatus": _logged(inputs.get("imageStatus")),
+            "region": _logged(region),
+            "count": count,
+            "awsCalls": counter.aws_calls,
+            "durationMs": round((time.perf_counter() - started) * 1000, 1),
+            "requestId": request_id,
+            "lambdaRequestId": lambda_request_id,
+        },
+    )
+    return response

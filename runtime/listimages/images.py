@@ -1,0 +1,289 @@
+"""``list_images``: validate → read AWS pages → map → page. No HTTP knowledge here.
+
+>>> list_images("AVAILABLE")  # doctest: +SKIP
+{'images': [{'image_id': 'custom-image', 'ec2_ami_info': {'ami_id': 'ami-abcdef01234567890'},
+             'image_build_status': 'BUILD_COMPLETE', 'region': 'us-east-1', 'version': '3.2.1'}]}
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import ConfigurationError, InvalidImageStatusError, InvalidInputError, MissingImageStatusError
+from .regions import home_region, resolve_region
+from .sources import (
+    AVAILABLE_BUILD_STATUS,
+    BUILD_STATUS_TAG,
+    IMAGE_ID_TAG,
+    VERSION_TAG,
+    WORST_CASE_CALL_SECONDS,
+    AwsPage,
+    describe_images_page,
+    describe_stacks_page,
+    translate_aws_error,
+)
+from .tokens import Cursor, decode_token, encode_token
+
+logger = logging.getLogger(__name__)
+
+IMAGE_STATUSES = ("AVAILABLE", "PENDING", "FAILED")
+PAGE_SIZE_VARIABLE = "LIST_IMAGES_PAGE_SIZE"
+DEFAULT_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 1000
+# Stop starting AWS calls when less than this is left: the last call may take its worst case, and the
+# answer still has to be built and returned.
+CALL_RESERVE_SECONDS = WORST_CASE_CALL_SECONDS + 1.0
+
+STACK_STATUSES_BY_IMAGE_STATUS: Mapping[str, frozenset[str]] = {
+    "PENDING": frozenset({"CREATE_IN_PROGRESS"}),
+    "FAILED": frozenset(
+        {"CREATE_FAILED", "DELETE_FAILED", "ROLLBACK_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS"}
+    ),
+}
+BUILD_STATUS_BY_STACK_STATUS: Mapping[str, str] = {
+    **dict.fromkeys(
+        (
+            "CREATE_IN_PROGRESS",
+            "UPDATE_IN_PROGRESS",
+            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+            "UPDATE_ROLLBACK_IN_PROGRESS",
+            "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        ),
+        "BUILD_IN_PROGRESS",
+    ),
+    **dict.fromkeys(
+        (
+            "CREATE_FAILED",
+            "ROLLBACK_IN_PROGRESS",
+            "ROLLBACK_FAILED",
+            "ROLLBACK_COMPLETE",
+            "UPDATE_ROLLBACK_FAILED",
+            "UPDATE_ROLLBACK_COMPLETE",
+        ),
+        "BUILD_FAILED",
+    ),
+    **dict.fromkeys(("CREATE_COMPLETE", "UPDATE_COMPLETE"), "BUILD_COMPLETE"),
+    **{status: status for status in ("DELETE_IN_PROGRESS", "DELETE_FAILED", "DELETE_COMPLETE")},
+}
+# The response schema's imageId pattern: an entry that does not match would break strict clients.
+_IMAGE_ID_PATTERN = re.compile(r"[a-zA-Z][a-zA-Z0-9-]+", re.ASCII)
+
+Deadline = Callable[[], float]
+"""Returns the seconds left before the answer must be on its way."""
+ImageSummary = dict[str, Any]
+PageReader = Callable[[str, str | None, int], AwsPage]
+
+
+@dataclass
+class CallCounter:
+    """How many AWS calls a request made (for the request log line)."""
+
+    aws_calls: int = 0
+
+
+@dataclass
+class ImagesPage:
+    """One page of the listing, as ``read_images_page`` returns it."""
+
+    images: list[ImageSummary]
+    next_token: str | None
+    region: str
+    aws_calls: int = field(default=0)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The library's snake_case result: ``images`` always, ``next_token`` when there is one."""
+        result: dict[str, Any] = {"images": self.images}
+        if self.next_token is not None:
+            result["next_token"] = self.next_token
+        return result
+
+
+def configured_page_size() -> int:
+    """The deployment's page size (``LIST_IMAGES_PAGE_SIZE``, 1..1000, default 1000)."""
+    text = os.environ.get(PAGE_SIZE_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_PAGE_SIZE
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        raise ConfigurationError(f"{PAGE_SIZE_VARIABLE}={text!r} is not an integer in 1..{MAX_PAGE_SIZE}")
+    return int(text)
+
+
+def _tags(resource: Mapping[str, Any]) -> dict[Any, Any]:
+    return {tag.get("Key"): tag.get("Value") for tag in resource.get("Tags") or () if isinstance(tag, dict)}
+
+
+def _conforms(image_id: Any, version: Any) -> bool:
+    return (
+        isinstance(image_id, str)
+        and _IMAGE_ID_PATTERN.fullmatch(image_id) is not None
+        and isinstance(version, str)
+        and version != ""
+    )
+
+
+def image_summary_from_ami(ami: Mapping[str, Any], region: str) -> ImageSummary | None:
+    """The AVAILABLE entry for an AMI, or None when the AMI is not one (or cannot be a schema-valid one)."""
+    tags = _tags(ami)
+    if IMAGE_ID_TAG not in tags or tags.get(BUILD_STATUS_TAG) != AVAILABLE_BUILD_STATUS:
+        return None
+    image_id, version, ami_id = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), ami.get("ImageId")
+    if not _conforms(image_id, version) or not isinstance(ami_id, str):
+        logger.warning("Skipped an AMI that cannot yield a schema-valid image", extra={"amiId": ami_id})
+        return None
+    return {
+        "image_id": image_id,
+        "ec2_ami_info": {"ami_id": ami_id},
+        "image_build_status": "BUILD_COMPLETE",
+        "region": region,
+        "version": version,
+    }
+
+
+def image_summary_from_stack(
+    stack: Mapping[str, Any], region: str, stack_statuses: frozenset[str]
+) -> ImageSummary | None:
+    """The PENDING/FAILED entry for a top-level image-builder stack whose status is in ``stack_statuses``."""
+    status = stack.get("StackStatus")
+    if stack.get("ParentId") or status not in stack_statuses:
+        return None
+    tags = _tags(stack)
+    if IMAGE_ID_TAG not in tags:
+        return None  # not an image build (a cluster or any other stack)
+    image_id, version, stack_arn = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), stack.get("StackId")
+    if not _conforms(image_id, version) or not isinstance(stack_arn, str):
+        logger.warning("Skipped stack that cannot yield a schema-valid image", extra={"stackArn": stack_arn})
+        return None
+    return {
+        "image_id": image_id,
+        "image_build_status": BUILD_STATUS_BY_STACK_STATUS[str(status)],
+        "cloudformation_stack_status": status,
+        "cloudformation_stack_arn": stack_arn,
+        "region": region,
+        "version": version,
+    }
+
+
+def _source_for(image_status: str, region: str) -> tuple[PageReader, Callable[[Mapping[str, Any]], Any]]:
+    if image_status == "AVAILABLE":
+        return describe_images_page, lambda ami: image_summary_from_ami(ami, region)
+    statuses = STACK_STATUSES_BY_IMAGE_STATUS[image_status]
+    return describe_stacks_page, lambda stack: image_summary_from_stack(stack, region, statuses)
+
+
+def _validate_image_status(image_status: object) -> str:
+    if image_status is None:
+        raise MissingImageStatusError
+    if not isinstance(image_status, str) or image_status not in IMAGE_STATUSES:
+        raise InvalidImageStatusError(str(image_status), IMAGE_STATUSES)
+    return image_status
+
+
+def read_images_page(
+    image_status: str,
+    region: str | None = None,
+    next_token: str | None = None,
+    *,
+    page_size: int | None = None,
+    deadline: Deadline | None = None,
+    counter: CallCounter | None = None,
+) -> ImagesPage:
+    """One page of images with its AWS call count; see ``list_images`` for the arguments and errors.
+
+    ``counter`` (optional) is incremented for every AWS call, also when the request then fails.
+    """
+    status = _validate_image_status(image_status)
+    resolved_region = resolve_region(region or None)
+    cursor = decode_token(next_token, image_status=status, region=resolved_region) if next_token else Cursor()
+    size = configured_page_size() if page_size is None else page_size
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
+        raise InvalidInputError(f"page_size must be an integer in 1..{MAX_PAGE_SIZE}")
+    calls = counter or CallCounter()
+    fetch, to_summary = _source_for(status, resolved_region)
+    home = home_region()
+
+    images: list[ImageSummary] = []
+    aws_token, offset = cursor.aws_token, cursor.offset
+    while True:
+        if deadline is not None and deadline() < CALL_RESERVE_SECONDS:
+            # Out of time: answer with what we have; the token resumes exactly here.
+            break
+        calls.aws_calls += 1
+        try:
+            page = fetch(resolved_region, aws_token, size)
+        except (ClientError, BotoCoreError) as error:
+            raise translate_aws_error(
+                error, region=resolved_region, home_region=home, had_token=aws_token is not None
+            ) from error
+        for index in range(offset, len(page.items)):
+            summary = to_summary(page.items[index])
+            if summary is None:
+                continue
+            if len(images) == size:
+                # The page is full and one more image exists: resume at it, inside this AWS page.
+                return _page(images, status, resolved_region, Cursor(aws_token, index), calls)
+            images.append(summary)
+        if page.next_token is None:
+            return _page(images, status, resolved_region, None, calls)
+        aws_token, offset = page.next_token, 0
+        if len(images) == size:
+            break
+    return _page(images, status, resolved_region, Cursor(aws_token, offset), calls)
+
+
+def _page(
+    images: list[ImageSummary], image_status: str, region: str, resume: Cursor | None, calls: CallCounter
+) -> ImagesPage:
+    token = None if resume is None else encode_token(image_status, region, resume)
+    return ImagesPage(images=images, next_token=token, region=region, aws_calls=calls.aws_calls)
+
+
+def list_images(
+    image_status: str,
+    region: str | None = None,
+    next_token: str | None = None,
+    *,
+    page_size: int | None = None,
+    deadline: Deadline | None = None,
+) -> dict[str, Any]:
+    """List ParallelCluster custom images of one build status, one page at a time.
+
+    Parameters
+    ----------
+    image_status:
+        ``"AVAILABLE"`` (finished images, from EC2 AMIs), ``"PENDING"`` or ``"FAILED"`` (builds, from
+        CloudFormation stacks). Case-sensitive.
+    region:
+        The Region to list; None or empty = the Region the code runs in (``AWS_REGION``).
+    next_token:
+        The ``next_token`` of a previous result for the same status and Region; None or empty = first page.
+    page_size:
+        At most this many images per page (1..1000); None = ``LIST_IMAGES_PAGE_SIZE`` or 1000.
+    deadline:
+        Returns the seconds left; reading stops early enough to return in time, with a ``next_token``.
+        None = read until the page is full or the listing ends.
+
+    Returns
+    -------
+    dict
+        ``{"images": [...], "next_token": "..."}`` with snake_case keys; ``next_token`` only when more may
+        follow.
+
+    Raises
+    ------
+    InvalidInputError
+        A bad status, Region or token (subclasses say which), or a Region that is not enabled/reachable.
+    ThrottledError
+        AWS throttled the calls beyond the client's retries.
+    UpstreamError
+        Any other AWS failure (access denied, AWS 5xx, timeouts).
+    """
+    return read_images_page(
+        image_status, region, next_token, page_size=page_size, deadline=deadline
+    ).as_dict()

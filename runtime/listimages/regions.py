@@ -1,0 +1,89 @@
+"""Which Region a request may use: botocore's own partition data, narrowed by an optional allow-list.
+
+No hand-kept list and no network: the partition data ships inside botocore, so newer botocore knows newer
+Regions, and a Region name of the partition's pattern is accepted even before botocore lists it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.loaders import Loader
+
+from .errors import ConfigurationError, InvalidRegionError
+
+HOME_REGION_VARIABLE = "AWS_REGION"
+ALLOWED_REGIONS_VARIABLE = "LIST_IMAGES_ALLOWED_REGIONS"
+
+
+@dataclass(frozen=True)
+class Partition:
+    """The Region names of one AWS partition (aws, aws-cn, aws-us-gov, ...)."""
+
+    partition_id: str
+    known_regions: frozenset[str]
+    region_pattern: re.Pattern[str]
+
+    def has_region(self, name: str) -> bool:
+        """Whether ``name`` is a Region of this partition: known to botocore, or of its Region pattern."""
+        # botocore also lists pseudo-Regions such as "aws-global"; no images live there.
+        if name in self.known_regions and not name.endswith("-global"):
+            return True
+        return self.region_pattern.fullmatch(name) is not None
+
+
+@functools.cache
+def _partitions() -> tuple[Partition, ...]:
+    data: dict[str, Any] = Loader().load_data("partitions")
+    return tuple(
+        Partition(
+            partition_id=entry["id"],
+            known_regions=frozenset(entry.get("regions", {})),
+            # ASCII: the pattern's \w and \d must not accept non-ASCII letters or digits.
+            region_pattern=re.compile(entry["regionRegex"], re.ASCII),
+        )
+        for entry in data["partitions"]
+    )
+
+
+def home_region() -> str:
+    """The Region the function runs in (``AWS_REGION``), the default Region of a request."""
+    region = os.environ.get(HOME_REGION_VARIABLE) or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise ConfigurationError(f"{HOME_REGION_VARIABLE} is not set")
+    return region
+
+
+def home_partition() -> Partition:
+    """The partition that contains the home Region."""
+    region = home_region()
+    for partition in _partitions():
+        if partition.has_region(region):
+            return partition
+    raise ConfigurationError(f"home Region {region!r} belongs to no partition known to botocore")
+
+
+def allowed_regions() -> frozenset[str] | None:
+    """The deployment's allow-list (``LIST_IMAGES_ALLOWED_REGIONS``, comma-separated); None = no limit."""
+    names = {name.strip() for name in os.environ.get(ALLOWED_REGIONS_VARIABLE, "").split(",")}
+    names.discard("")
+    return frozenset(names) or None
+
+
+def resolve_region(requested: str | None) -> str:
+    """The Region to list images in: ``requested`` (validated) or the home Region when absent/empty.
+
+    Raises
+    ------
+    InvalidRegionError
+        ``requested`` is not a Region of the home partition, or not in the allow-list.
+    """
+    region = requested or home_region()
+    allow_list = allowed_regions()
+    if not home_partition().has_region(region) or (allow_list is not None and region not in allow_list):
+        raise InvalidRegionError(region)
+    return region

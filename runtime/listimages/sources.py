@@ -1,0 +1,179 @@
+"""AWS access: one cached client per (service, Region), one function per source that reads one AWS page,
+and the translation of AWS failures into the library's typed errors.
+
+Exactly two AWS operations are used: ec2:DescribeImages (AVAILABLE) and cloudformation:DescribeStacks
+(PENDING/FAILED). botocore honours ``AWS_ENDPOINT_URL`` (and per-service variants), so the same code talks
+to an emulator without change.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from .errors import (
+    InvalidTokenError,
+    ListImagesError,
+    RegionNotEnabledError,
+    RegionUnreachableError,
+    ThrottledError,
+    UpstreamError,
+)
+
+logger = logging.getLogger(__name__)
+
+IMAGE_ID_TAG = "parallelcluster:image_id"
+VERSION_TAG = "parallelcluster:version"
+BUILD_STATUS_TAG = "parallelcluster:build_status"
+AVAILABLE_BUILD_STATUS = "available"
+
+CONNECT_TIMEOUT_SECONDS = 1
+READ_TIMEOUT_SECONDS = 3
+MAX_ATTEMPTS = 2
+# Worst case of ONE AWS call, so that a call started with at least this much time left always ends in time:
+# every attempt may wait the full connect + read timeout, 2 * (1 + 3) = 8 s; before each retry botocore's
+# standard mode sleeps up to rand * 2**(retry - 1) s (1 s for the single retry) plus up to 5 s more when AWS
+# sends x-amz-retry-after, so 6 s. Total 8 + 6 = 14 s. (read_timeout bounds each socket read, not a
+# trickling response; AWS list responses are small enough for that not to matter in practice.)
+WORST_CASE_CALL_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + sum(
+    2 ** (retry - 1) + 5 for retry in range(1, MAX_ATTEMPTS)
+)
+
+# The error codes AWS uses for throttling (the same family botocore's standard retry mode treats as such).
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+# What AWS answers in a Region not enabled (opted in) for the account: the credentials are unknown there.
+REGION_NOT_ENABLED_CODES = frozenset(
+    {"AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId", "OptInRequired"}
+)
+_TOKEN_ERROR_CODES = frozenset({"InvalidPaginationToken", "InvalidNextToken", "InvalidTokenError"})
+_PARAMETER_ERROR_CODES = frozenset({"InvalidParameterValue", "ValidationError", "InvalidParameter"})
+
+EC2_MIN_PAGE, EC2_MAX_PAGE = 5, 1000
+
+
+@dataclass(frozen=True)
+class AwsPage:
+    """One page as AWS returned it: the raw items and the token that fetches the next page (None = last)."""
+
+    items: Sequence[dict[str, Any]]
+    next_token: str | None
+
+
+ClientFactory = Callable[[str, str], Any]
+
+
+@functools.cache
+def _client_config() -> Config:
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+    )
+
+
+@functools.cache
+def _botocore_session() -> Any:
+    # Imported here: creating the session is only needed for the first AWS call, not at import time.
+    import botocore.session  # noqa: PLC0415
+
+    return botocore.session.get_session()
+
+
+def create_botocore_client(service: str, region: str) -> Any:
+    """A botocore client for ``service`` in ``region`` with bounded timeouts and standard retries."""
+    return _botocore_session().create_client(service, region_name=region, config=_client_config())
+
+
+class AwsClients:
+    """Clients created once per container and (service, Region); tests swap the factory or stub a client."""
+
+    def __init__(self, factory: ClientFactory = create_botocore_client) -> None:
+        self._factory = factory
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def get(self, service: str, region: str) -> Any:
+        """The client for ``service`` in ``region`` (created on first use)."""
+        key = (service, region)
+        if key not in self._cache:
+            self._cache[key] = self._factory(service, region)
+        return self._cache[key]
+
+    def use_factory(self, factory: ClientFactory = create_botocore_client) -> None:
+        """Forget every cached client and create new ones with ``factory`` from now on."""
+        self._factory = factory
+        self._cache.clear()
+
+
+clients = AwsClients()
+
+
+def describe_images_page(region: str, aws_token: str | None, page_size: int) -> AwsPage:
+    """One DescribeImages page of the account's own AMIs tagged as finished ParallelCluster images."""
+    params: dict[str, Any] = {
+        "Owners": ["self"],
+        "Filters": [
+            {"Name": "tag-key", "Values": [IMAGE_ID_TAG]},
+            {"Name": f"tag:{BUILD_STATUS_TAG}", "Values": [AVAILABLE_BUILD_STATUS]},
+        ],
+        # The same MaxResults for a page size every time: re-fetching by a token gives the same page.
+        "MaxResults": min(max(page_size, EC2_MIN_PAGE), EC2_MAX_PAGE),
+    }
+    if aws_token is not None:
+        params["NextToken"] = aws_token
+    response = clients.get("ec2", region).describe_images(**params)
+    return AwsPage(items=response.get("Images", []), next_token=response.get("NextToken") or None)
+
+
+def describe_stacks_page(region: str, aws_token: str | None, page_size: int) -> AwsPage:
+    """One DescribeStacks page of all stacks of the Region (CloudFormation has no server-side filter)."""
+    del page_size  # DescribeStacks has a fixed page size.
+    params = {} if aws_token is None else {"NextToken": aws_token}
+    response = clients.get("cloudformation", region).describe_stacks(**params)
+    return AwsPage(items=response.get("Stacks", []), next_token=response.get("NextToken") or None)
+
+
+def translate_aws_error(
+    error: Exception, *, region: str, home_region: str, had_token: bool
+) -> ListImagesError:
+    """The typed library error for an AWS failure in ``region``; the AWS detail stays in the error's text."""
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        message = str(error.response.get("Error", {}).get("Message", "")).lower()
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in THROTTLING_CODES or status == 429:
+            return ThrottledError(str(error))
+        if had_token and (
+            code in _TOKEN_ERROR_CODES or (code in _PARAMETER_ERROR_CODES and "token" in message)
+        ):
+            return InvalidTokenError()
+        if code in REGION_NOT_ENABLED_CODES and region != home_region:
+            return RegionNotEnabledError(region)
+        return UpstreamError(str(error))
+    if isinstance(error, EndpointConnectionError) and region != home_region:
+        return RegionUnreachableError(region)
+    if isinstance(error, BotoCoreError):
+        return UpstreamError(str(error))
+    return UpstreamError(repr(error))
