@@ -1,0 +1,303 @@
+"""handler.py: routes, v1 and v2 events, query string and JSON-body inputs, 400 messages, camelCase
+answers, and the one structured log line per request."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.runtime.moto_seed import image_tags, seed_ami, seed_stack
+from tests.runtime.support import FakeAws, ami, invoke, stack, stack_arn, v1_event, v2_event
+
+EVENT_FACTORIES = [pytest.param(v1_event, id="v1"), pytest.param(v2_event, id="v2")]
+PATHS = ["/images/custom", "/v3/images/custom"]
+EventFactory = Callable[..., dict[str, Any]]
+
+
+@pytest.mark.usefixtures("moto_aws")
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+def test_both_paths_and_event_versions_answer_camel_case(make_event: EventFactory, path: str) -> None:
+    # Given one finished image and one failed build
+    ami_id = seed_ami("us-east-1", image_tags("custom-image", version="3.2.1"))
+    arn = seed_stack("us-east-1", "failed-build", "ROLLBACK_COMPLETE", image_tags("failed-image"))
+
+    # When both statuses are requested on the path
+    available = invoke(make_event({"imageStatus": "AVAILABLE"}, path=path))
+    failed = invoke(make_event({"imageStatus": "FAILED"}, path=path))
+
+    # Then the answers are the contract's camelCase JSON
+    assert (available.status, failed.status) == (200, 200)
+    assert available.body == {
+        "images": [
+            {
+                "imageId": "custom-image",
+                "ec2AmiInfo": {"amiId": ami_id},
+                "imageBuildStatus": "BUILD_COMPLETE",
+                "region": "us-east-1",
+                "version": "3.2.1",
+            }
+        ]
+    }
+    assert failed.body == {
+        "images": [
+            {
+                "imageId": "failed-image",
+                "imageBuildStatus": "BUILD_FAILED",
+                "cloudformationStackStatus": "ROLLBACK_COMPLETE",
+                "cloudformationStackArn": arn,
+                "region": "us-east-1",
+                "version": "3.9.0",
+            }
+        ]
+    }
+
+
+@pytest.mark.usefixtures("moto_aws")
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+@pytest.mark.parametrize("base64_body", [False, True])
+def test_json_body_is_honoured(make_event: EventFactory, base64_body: bool) -> None:
+    # Given an image in us-west-2 only
+    ami_id = seed_ami("us-west-2", image_tags("west-image"))
+
+    # When the inputs come as a JSON body on GET (as on the reference page)
+    body = json.dumps({"imageStatus": "AVAILABLE", "region": "us-west-2"})
+    answer = invoke(make_event(None, body=body, base64_body=base64_body))
+
+    # Then they are used
+    assert answer.status == 200
+    assert [(i["ec2AmiInfo"]["amiId"], i["region"]) for i in answer.body["images"]] == [(ami_id, "us-west-2")]
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_region_query_parameter_selects_the_region() -> None:
+    seed_ami("us-east-1", image_tags("east-image"))
+    west = seed_ami("eu-west-1", image_tags("west-image"))
+
+    answer = invoke(v1_event({"imageStatus": "AVAILABLE", "region": "eu-west-1"}))
+
+    assert [i["ec2AmiInfo"]["amiId"] for i in answer.body["images"]] == [west]
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_v2_event_of_a_named_stage_is_routed() -> None:
+    seed_stack("us-east-1", "pending-build", "CREATE_IN_PROGRESS", image_tags("pending-image"))
+
+    answer = invoke(v2_event({"imageStatus": "PENDING"}, path="/v3/images/custom", stage="prod"))
+
+    assert answer.status == 200
+    assert [i["imageId"] for i in answer.body["images"]] == ["pending-image"]
+
+
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+@pytest.mark.parametrize(
+    ("query", "body"),
+    [
+        ({"imageStatus": "AVAILABLE"}, {"imageStatus": "PENDING"}),
+        ({"imageStatus": "AVAILABLE", "region": "us-east-1"}, {"region": "eu-west-1"}),
+        ({"imageStatus": "AVAILABLE", "nextToken": "a"}, {"nextToken": "b"}),
+    ],
+)
+def test_query_and_body_disagreeing_is_a_400(
+    fake_aws: FakeAws, make_event: EventFactory, query: dict[str, str], body: dict[str, str]
+) -> None:
+    # When a parameter has different values in the query string and the body
+    answer = invoke(make_event(query, body=json.dumps(body)))
+
+    # Then it is a 400 naming the parameter, and AWS is not called
+    (name,) = body
+    assert answer.status == 400
+    assert answer.body == {
+        "message": f"Bad Request: '{name}' has different values in the query string and the body"
+    }
+    assert fake_aws.calls == []
+
+
+def test_query_and_body_agreeing_is_fine(fake_aws: FakeAws) -> None:
+    fake_aws.amis = [ami("ami-0123456789abcdef0", "agreed-image")]
+
+    answer = invoke(v1_event({"imageStatus": "AVAILABLE"}, body='{"imageStatus": "AVAILABLE", "other": 1}'))
+
+    assert answer.status == 200
+    assert [i["imageId"] for i in answer.body["images"]] == ["agreed-image"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[]", "Bad Request: the request body must be a JSON object"),
+        ('"AVAILABLE"', "Bad Request: the request body must be a JSON object"),
+        ("null", "Bad Request: the request body must be a JSON object"),
+        ("imageStatus=AVAILABLE", "Bad Request: the request body must be a JSON object"),
+        ("[" * 100_000, "Bad Request: the request body must be a JSON object"),
+        ('{"imageStatus": 1}', "Bad Request: 'imageStatus' in the request body must be a string"),
+        (
+            '{"imageStatus": "AVAILABLE", "region": ["us-east-1"]}',
+            "Bad Request: 'region' in the request body must be a string",
+        ),
+    ],
+)
+def test_bad_bodies_are_400(fake_aws: FakeAws, body: str, message: str) -> None:
+    answer = invoke(v1_event({"imageStatus": "AVAILABLE"}, body=body))
+
+    assert (answer.status, answer.body) == (400, {"message": message})
+    assert fake_aws.calls == []
+
+
+def test_bad_base64_body_is_400(fake_aws: FakeAws) -> None:
+    event = v1_event({"imageStatus": "AVAILABLE"}, body="{}")
+    event.update(body="%%%not-base64", isBase64Encoded=True)
+
+    answer = invoke(event)
+
+    assert answer.body == {"message": "Bad Request: the request body is not base64-encoded UTF-8"}
+
+
+@pytest.mark.usefixtures("fake_aws")
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({}, "Bad Request: Missing query parameter 'imageStatus'"),
+        ({"region": "us-east-1"}, "Bad Request: Missing query parameter 'imageStatus'"),
+        ({"imageStatus": ""}, "Bad Request: '' is not one of ['AVAILABLE', 'PENDING', 'FAILED']"),
+        (
+            {"imageStatus": "available"},
+            "Bad Request: 'available' is not one of ['AVAILABLE', 'PENDING', 'FAILED']",
+        ),
+        (
+            {"imageStatus": "AVAILABLE", "region": "mars-1"},
+            "Bad Request: invalid or unsupported region 'mars-1'",
+        ),
+        (
+            {"imageStatus": "AVAILABLE", "region": "cn-north-1"},
+            "Bad Request: invalid or unsupported region 'cn-north-1'",
+        ),
+        ({"imageStatus": "AVAILABLE", "nextToken": "garbage"}, "Bad Request: invalid nextToken"),
+        # Validation order: imageStatus, then region, then nextToken.
+        (
+            {"imageStatus": "X", "region": "bad", "nextToken": "bad"},
+            "Bad Request: 'X' is not one of ['AVAILABLE', 'PENDING', 'FAILED']",
+        ),
+        (
+            {"imageStatus": "FAILED", "region": "bad", "nextToken": "bad"},
+            "Bad Request: invalid or unsupported region 'bad'",
+        ),
+    ],
+)
+def test_bad_inputs_are_400_with_the_contract_message(
+    make_event: EventFactory, query: dict[str, str], message: str
+) -> None:
+    answer = invoke(make_event(query))
+
+    assert (answer.status, answer.body) == (400, {"message": message})
+
+
+def test_allow_list_limits_regions(fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIST_IMAGES_ALLOWED_REGIONS", "us-east-1,eu-west-1")
+
+    refused = invoke(v1_event({"imageStatus": "AVAILABLE", "region": "us-west-2"}))
+    allowed = invoke(v1_event({"imageStatus": "AVAILABLE", "region": "eu-west-1"}))
+
+    assert (refused.status, refused.body) == (
+        400,
+        {"message": "Bad Request: invalid or unsupported region 'us-west-2'"},
+    )
+    assert allowed.status == 200
+    assert [region for _, region, _ in fake_aws.calls] == ["eu-west-1"]
+
+
+def test_empty_region_and_token_count_as_absent(fake_aws: FakeAws) -> None:
+    fake_aws.stacks = [stack("build", "CREATE_IN_PROGRESS", "pending-image")]
+
+    answer = invoke(v1_event({"imageStatus": "PENDING", "region": "", "nextToken": "", "unknown": "x"}))
+
+    assert answer.status == 200
+    assert [(i["imageId"], i["region"]) for i in answer.body["images"]] == [("pending-image", "us-east-1")]
+
+
+def test_repeated_parameters_count_with_their_last_value(fake_aws: FakeAws) -> None:
+    fake_aws.amis = [ami("ami-0123456789abcdef0", "repeated-image")]
+
+    # v1 carries repeats in the multi-value map; v2 joins them with commas unless the raw query is read
+    from_v1 = invoke(v1_event({"imageStatus": ["PENDING", "AVAILABLE"]}))
+    from_v2 = invoke(v2_event("imageStatus=PENDING&imageStatus=AVAILABLE"))
+
+    assert from_v1.body == from_v2.body
+    assert [i["imageId"] for i in from_v2.body["images"]] == ["repeated-image"]
+
+
+def test_v2_raw_query_is_url_decoded(fake_aws: FakeAws) -> None:
+    fake_aws.stacks = [stack("build", "CREATE_FAILED", "failed-image", region="eu-west-1")]
+
+    answer = invoke(v2_event("imageStatus=FAILED&region=eu%2Dwest%2D1"))
+
+    assert [i["region"] for i in answer.body["images"]] == ["eu-west-1"]
+
+
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/images", "GET", 404),
+        ("/images/custom/", "GET", 404),
+        ("/v2/images/custom", "GET", 404),
+        ("/images/custom", "POST", 405),
+        ("/v3/images/custom", "DELETE", 405),
+    ],
+)
+def test_other_routes_get_a_clean_json_answer(
+    fake_aws: FakeAws, make_event: EventFactory, path: str, method: str, status: int
+) -> None:
+    answer = invoke(make_event({"imageStatus": "AVAILABLE"}, path=path, method=method))
+
+    assert answer.status == status
+    assert fake_aws.calls == []
+
+
+@pytest.mark.parametrize("event", [{}, {"version": "2.0"}, {"httpMethod": None, "requestContext": None}])
+def test_a_shapeless_event_is_a_404_not_an_exception(fake_aws: FakeAws, event: dict[str, Any]) -> None:
+    assert invoke(event).status == 404
+
+
+def test_one_structured_log_line_per_request_without_the_body(
+    fake_aws: FakeAws, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given two builds
+    fake_aws.stacks = [
+        stack("one", "CREATE_IN_PROGRESS", "secret-image-one"),
+        stack("two", "CREATE_IN_PROGRESS", "secret-image-two"),
+    ]
+
+    # When a request is served
+    with caplog.at_level(logging.INFO, logger="listimages"):
+        answer = invoke(v1_event({"imageStatus": "PENDING"}, request_id="req-42"))
+
+    # Then exactly one INFO line describes it, with structured fields and nothing of the body
+    assert answer.status == 200
+    (line,) = [r for r in caplog.records if r.getMessage() == "listImages request"]
+    fields = {name: getattr(line, name) for name in ("status", "imageStatus", "region", "count", "awsCalls")}
+    assert fields == {
+        "status": 200,
+        "imageStatus": "PENDING",
+        "region": "us-east-1",
+        "count": 2,
+        "awsCalls": 1,
+    }
+    assert line.requestId == "req-42"
+    assert line.lambdaRequestId == "lambda-request-id"
+    assert isinstance(line.durationMs, float)
+    assert "secret-image" not in caplog.text
+    assert stack_arn("one") not in caplog.text
+
+
+def test_error_requests_are_logged_too(fake_aws: FakeAws, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="listimages"):
+        invoke(v1_event({"imageStatus": "NOPE"}))
+
+    (line,) = [r for r in caplog.records if r.getMessage() == "listImages request"]
+    assert (line.status, line.imageStatus, line.awsCalls, line.count) == (400, "NOPE", 0, None)

@@ -1,0 +1,82 @@
+"""regions.py: valid Regions come from botocore's partition data of the home Region, narrowed by the
+allow-list; the default is the home Region."""
+
+from __future__ import annotations
+
+import pytest
+from listimages.errors import ConfigurationError, InvalidRegionError
+from listimages.regions import allowed_regions, resolve_region
+
+
+@pytest.mark.parametrize(
+    "region", ["us-east-1", "eu-west-3", "ap-southeast-7", "mx-central-1", "il-central-1"]
+)
+def test_known_regions_of_the_home_partition_are_valid(region: str) -> None:
+    assert resolve_region(region) == region
+
+
+def test_a_future_region_of_the_partition_pattern_is_valid() -> None:
+    # Given a Region name botocore does not list yet but that follows the partition's pattern
+    # Then it is accepted (AWS decides whether it exists)
+    assert resolve_region("eu-north-9") == "eu-north-9"
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        "aws-global",  # a pseudo-Region botocore lists
+        "cn-north-1",  # another partition
+        "us-gov-west-1",  # another partition
+        "us-east",
+        "US-EAST-1",
+        "us-east-1 ",
+        "us-east-1\n",
+        "us-eaśt-1",
+        "us-east-\u0661",  # an Arabic-Indic digit one: \d must stay ASCII
+        "localhost",
+        "../us-east-1",
+    ],
+)
+def test_names_outside_the_home_partition_are_invalid(region: str) -> None:
+    with pytest.raises(InvalidRegionError, match="invalid or unsupported region"):
+        resolve_region(region)
+
+
+@pytest.mark.parametrize("requested", [None, ""])
+def test_absent_region_means_the_home_region(monkeypatch: pytest.MonkeyPatch, requested: str | None) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    assert resolve_region(requested) == "eu-central-1"
+
+
+def test_the_partition_follows_the_home_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a function running in the China partition
+    monkeypatch.setenv("AWS_REGION", "cn-northwest-1")
+
+    # Then China Regions are valid and commercial ones are not
+    assert resolve_region("cn-north-1") == "cn-north-1"
+    with pytest.raises(InvalidRegionError):
+        resolve_region("us-east-1")
+
+
+def test_allow_list_narrows_the_valid_regions(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an allow-list with spaces and an empty entry
+    monkeypatch.setenv("LIST_IMAGES_ALLOWED_REGIONS", " us-east-1, eu-west-1 ,,")
+
+    # Then listed Regions are valid and other Regions of the partition are not
+    assert allowed_regions() == {"us-east-1", "eu-west-1"}
+    assert resolve_region("eu-west-1") == "eu-west-1"
+    with pytest.raises(InvalidRegionError):
+        resolve_region("us-west-2")
+
+
+def test_empty_allow_list_means_no_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIST_IMAGES_ALLOWED_REGIONS", " , ")
+    assert allowed_regions() is None
+    assert resolve_region("sa-east-1") == "sa-east-1"
+
+
+def test_missing_home_region_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    with pytest.raises(ConfigurationError):
+        resolve_region(None)
