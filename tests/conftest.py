@@ -22,3 +22,15 @@ for _name, _value in _OFFLINE_ENVIRONMENT.items():
 # A developer's own profile or endpoint override must never leak into the tests.
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_CLOUDFORMATION"):
     os.environ.pop(_name, None)
+
+
+# --- infra: synthesized templates (aws_cdk is imported inside fixtures only, never at collection) ---
+import pytest  # noqa: E402  (kept with the fixtures it serves; the settings above must run first)
+
+
+@pytest.fixture(scope="session")
+def default_template() -> dict[str, object]:
+    """CloudFormation template of ListImagesStack with default options (synthesized once per session)."""
+    from tests.synth_support import synthesize_configuration  # noqa: PLC0415  (no aws_cdk in runtime tests)
+
+    return synthesize_configuration("default").template

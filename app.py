@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""CDK app: one ListImagesStack, with cdk-nag's AwsSolutions, Serverless and NIST 800-53 R5 packs enforced.
+
+Any unacknowledged nag finding makes ``cdk synth`` / ``cdk deploy`` fail. Construct options come from
+CDK context (``cdk.json`` or ``-c key=value``), all under the ``list-images:`` prefix; see
+docs/readme/infra.md for the list.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
+
+from infra.stack import ListImagesStack
+
+CONTEXT_PREFIX = "list-images:"
+# context key -> (ListImagesApi argument, parser)
+_STRING_OPTIONS = {
+    "stage-name": "stage_name",
+    "log-level": "log_level",
+    "permissions-boundary-arn": "permissions_boundary_arn",
+    "web-acl-arn": "web_acl_arn",
+    "domain-name": "domain_name",
+    "certificate-arn": "certificate_arn",
+    "hosted-zone-id": "hosted_zone_id",
+    "hosted-zone-name": "hosted_zone_name",
+}
+_LIST_OPTIONS = {
+    "allowed-regions": "allowed_regions",
+    "allowed-principal-arns": "allowed_principal_arns",
+    "private-vpc-endpoint-ids": "private_vpc_endpoint_ids",
+}
+_INT_OPTIONS = {
+    "page-size": "page_size",
+    "memory-size-mb": "memory_size_mb",
+    "reserved-concurrent-executions": "reserved_concurrent_executions",
+    "throttling-burst-limit": "throttling_burst_limit",
+}
+_FLOAT_OPTIONS = {"throttling-rate-limit": "throttling_rate_limit"}
+_BOOL_OPTIONS = {
+    "create-invoker-role": "create_invoker_role",
+    "disable-default-endpoint": "disable_default_endpoint",
+}
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(item).strip() for item in value if str(item).strip()]
+    return [item.strip() for item in str(value).split(",") if item.strip()]
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in {"true", "false"}:
+        raise ValueError(f"expected true or false, got {value!r}")
+    return text == "true"
+
+
+def api_options_from_context(node: Any) -> dict[str, Any]:
+    """Map ``list-images:*`` context values (``-c`` strings or cdk.json JSON) to construct kwargs."""
+    options: dict[str, Any] = {}
+    parsers: list[tuple[dict[str, str], Any]] = [
+        (_STRING_OPTIONS, str),
+        (_LIST_OPTIONS, _as_list),
+        (_INT_OPTIONS, int),
+        (_FLOAT_OPTIONS, float),
+        (_BOOL_OPTIONS, _as_bool),
+    ]
+    for table, parse in parsers:
+        for key, argument in table.items():
+            value = node.try_get_context(CONTEXT_PREFIX + key)
+            if value is not None and value != "":
+                options[argument] = parse(value)
+    return options
+
+
+def stack_environment() -> cdk.Environment | None:
+    """The CLI's account/Region when it resolved them; otherwise an environment-agnostic stack."""
+    account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    region = os.environ.get("CDK_DEFAULT_REGION")
+    if account is None and region is None:
+        return None
+    return cdk.Environment(account=account, region=region)
+
+
+def main() -> None:
+    """Build the app, register the nag packs, synthesize."""
+    app = cdk.App()
+    ListImagesStack(
+        app,
+        "ListImagesStack",
+        env=stack_environment(),
+        description="ParallelCluster-compatible listImages: API Gateway (IAM auth) + Lambda",
+        api_options=api_options_from_context(app.node),
+    )
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app), ServerlessChecks(app), NIST80053R5Checks(app)
+    )
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,623 @@
+"""ListImagesApi: API Gateway REST API (IAM auth) -> one Lambda serving ParallelCluster's listImages.
+
+The construct is self-contained and registers no cdk-nag packs: the embedding app chooses its packs.
+Every finding the construct knowingly accepts is acknowledged on the narrowest construct it concerns.
+All options are plain values (strings, numbers, enums), so an app can map CDK context onto them.
+
+Example::
+
+    from pcluster_list_images_cdk.list_images_api import ListImagesApi
+
+    api = ListImagesApi(self, "ListImages", allowed_regions=["us-east-1", "eu-west-1"])
+    api.grant_invoke(my_role)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from aws_cdk import (
+    Acknowledgment,
+    CfnOutput,
+    Duration,
+    Names,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as route53_targets
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct, IConstruct
+
+__all__ = ["ListImagesApi", "runtime_asset_dir"]
+
+# API Gateway cuts a REST integration at 29 s; the function must answer before that.
+API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
+
+ROUTES = ("/images/custom", "/v3/images/custom")
+
+
+def runtime_asset_dir() -> Path:
+    """Return the Lambda asset root: next to this module in a wheel, at the repo root in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "runtime", here.parent / "runtime"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"Lambda runtime directory not found next to {here} or its parent")
+
+
+class ListImagesApi(Construct):
+    """GET /images/custom and GET /v3/images/custom behind SigV4, served by one Lambda function.
+
+    Parts exposed for composition: ``api``, ``function``, ``role`` (the function's role),
+    ``function_log_group``, ``access_log_group``, ``invoker_role`` (or None), ``url``,
+    ``methods`` and ``grant_invoke()``.
+
+    The function role's permissions live in exactly one ``AWS::IAM::Policy`` (CDK's default policy of
+    that role); the role carries no inline ``Policies`` and no managed policies.
+    """
+
+    # Lambda defaults: the newest Python runtime this CDK knows, Graviton, native JSON logs.
+    RUNTIME = lambda_.Runtime.PYTHON_3_14
+    ARCHITECTURE = lambda_.Architecture.ARM_64
+    HANDLER = "listimages.handler.handle"
+    DEFAULT_MEMORY_MB = 256
+    TIMEOUT = Duration.seconds(25)
+    DEFAULT_PAGE_SIZE = 1000
+    # Caches and tests never ship: they bloat the zip and change the asset hash.
+    ASSET_EXCLUDES = (
+        "**/__pycache__",
+        "**/*.pyc",
+        "**/.pytest_cache",
+        "**/.mypy_cache",
+        "**/.ruff_cache",
+        "**/tests",
+        "**/test_*.py",
+    )
+    # Actions the runtime calls, nothing else (see runtime/listimages).
+    RUNTIME_ACTIONS = ("cloudformation:DescribeStacks", "ec2:DescribeImages")
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage_name: str = "prod",
+        page_size: int = DEFAULT_PAGE_SIZE,
+        allowed_regions: Sequence[str] = (),
+        log_level: str = "INFO",
+        memory_size_mb: int = DEFAULT_MEMORY_MB,
+        reserved_concurrent_executions: int | None = None,
+        throttling_rate_limit: float = 10.0,
+        throttling_burst_limit: int = 20,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        private_vpc_endpoint_ids: Sequence[str] = (),
+        allowed_principal_arns: Sequence[str] = (),
+        create_invoker_role: bool = False,
+        permissions_boundary_arn: str | None = None,
+        web_acl_arn: str | None = None,
+        domain_name: str | None = None,
+        certificate_arn: str | None = None,
+        hosted_zone_id: str | None = None,
+        hosted_zone_name: str | None = None,
+        disable_default_endpoint: bool = False,
+        execution_logging_level: apigateway.MethodLoggingLevel | None = None,
+        create_account_cloud_watch_role: bool = False,
+        dangerously_allow_unauthenticated_access: bool = False,
+    ) -> None:
+        """Create the API, the function and their roles.
+
+        Parameters
+        ----------
+        stage_name:
+            API Gateway stage name; the URL ends in ``/<stage_name>/``.
+        page_size:
+            Most images per response page (``LIST_IMAGES_PAGE_SIZE``), 1..1000.
+        allowed_regions:
+            Regions callers may list; empty means every Region of the partition. Enforced by the
+            runtime (``LIST_IMAGES_ALLOWED_REGIONS``) and by IAM (``aws:RequestedRegion``).
+        log_level:
+            Application log level of the function (Lambda native JSON logging), e.g. ``INFO``.
+        memory_size_mb:
+            Function memory in MB.
+        reserved_concurrent_executions:
+            Reserved concurrency of the function; None (default) reserves none.
+        throttling_rate_limit, throttling_burst_limit:
+            Stage-wide steady-state requests per second and burst.
+        log_retention, log_removal_policy:
+            Retention and removal policy of the function and access log groups.
+        private_vpc_endpoint_ids:
+            ``vpce-...`` ids: makes the API PRIVATE, reachable only through these interface endpoints.
+        allowed_principal_arns:
+            IAM principal ARNs admitted by a resource policy; every other caller is denied even with
+            IAM permissions. Empty (default) leaves access to the caller's IAM policies.
+        create_invoker_role:
+            Create a role (trusted by this account) allowed to invoke the two routes.
+        permissions_boundary_arn:
+            Managed policy ARN set as permissions boundary on every role this construct creates.
+        web_acl_arn:
+            WAFv2 web ACL (REGIONAL scope) to associate with the stage.
+        domain_name, certificate_arn:
+            Custom domain (TLS 1.2) with an ACM certificate of the stack's Region; both or neither.
+        hosted_zone_id, hosted_zone_name:
+            Route 53 zone in which to create an alias record for ``domain_name``; both or neither.
+        disable_default_endpoint:
+            Disable the ``execute-api`` endpoint so only the custom domain serves (needs a domain).
+        execution_logging_level:
+            Opt-in API Gateway execution logging; needs the account-level CloudWatch role.
+        create_account_cloud_watch_role:
+            Create the account/Region-wide API Gateway CloudWatch role (a singleton: opt in once).
+        dangerously_allow_unauthenticated_access:
+            Serve the routes WITHOUT authorization. Anyone who can reach the URL lists your images.
+        """
+        super().__init__(scope, construct_id)
+        self._validate_options(
+            page_size=page_size,
+            private_vpc_endpoint_ids=private_vpc_endpoint_ids,
+            domain_name=domain_name,
+            certificate_arn=certificate_arn,
+            hosted_zone_id=hosted_zone_id,
+            hosted_zone_name=hosted_zone_name,
+            disable_default_endpoint=disable_default_endpoint,
+            throttling_rate_limit=throttling_rate_limit,
+            throttling_burst_limit=throttling_burst_limit,
+        )
+        self._stage_name = stage_name
+        self._allowed_regions = tuple(allowed_regions)
+        self._authorization_type = (
+            apigateway.AuthorizationType.NONE
+            if dangerously_allow_unauthenticated_access
+            else apigateway.AuthorizationType.IAM
+        )
+
+        self.function_log_group = self._build_log_group("FunctionLogs", log_retention, log_removal_policy)
+        self.access_log_group = self._build_log_group("AccessLogs", log_retention, log_removal_policy)
+        self.role = self._build_role()
+        self.function = self._build_function(
+            page_size=page_size,
+            log_level=log_level,
+            memory_size_mb=memory_size_mb,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+        )
+        self.invoker_role = self._build_invoker_role() if create_invoker_role else None
+        admitted_principals = [*allowed_principal_arns]
+        if self.invoker_role is not None and admitted_principals:
+            admitted_principals.append(self.invoker_role.role_arn)
+        self.api = self._build_api(
+            private_vpc_endpoint_ids=tuple(private_vpc_endpoint_ids),
+            admitted_principal_arns=admitted_principals,
+            throttling_rate_limit=throttling_rate_limit,
+            throttling_burst_limit=throttling_burst_limit,
+            execution_logging_level=execution_logging_level,
+            create_account_cloud_watch_role=create_account_cloud_watch_role,
+            disable_default_endpoint=disable_default_endpoint,
+        )
+        self.methods = self._add_routes()
+        if self.invoker_role is not None:
+            self.grant_invoke(self.invoker_role)
+        if web_acl_arn is not None:
+            self._add_web_acl(web_acl_arn)
+        self.url = self.api.url
+        if domain_name is not None and certificate_arn is not None:
+            self.url = self._add_custom_domain(domain_name, certificate_arn, hosted_zone_id, hosted_zone_name)
+        if permissions_boundary_arn is not None:
+            self._apply_permissions_boundary(permissions_boundary_arn)
+        self._acknowledge_accepted_findings(
+            web_acl=web_acl_arn is not None,
+            execution_logging=execution_logging_level is not None,
+            reserved_concurrency=reserved_concurrent_executions is not None,
+        )
+
+    # ----------------------------------------------------------------------------------------- API
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to call both GET routes of this API's stage (``execute-api:Invoke``)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["execute-api:Invoke"],
+            resource_arns=[method.method_arn for method in self.methods],
+        )
+
+    def add_outputs(self, *, logical_id_prefix: str = "") -> list[CfnOutput]:
+        """Add stack outputs with stable logical ids ``<prefix>ApiUrl``, ``<prefix>FunctionName``, ...
+
+        Outputs are created in the enclosing stack, so two instances need two distinct prefixes
+        (a duplicate prefix fails at synth time with a clear construct-id clash).
+        """
+        stack = Stack.of(self)
+        values = {
+            "ApiUrl": (self.url, "Base URL of the listImages API"),
+            "ImagesCustomUrl": (f"{self.url}images/custom", "GET listImages (reference path)"),
+            "V3ImagesCustomUrl": (f"{self.url}v3/images/custom", "GET listImages (ParallelCluster v3 path)"),
+            "FunctionName": (self.function.function_name, "Lambda function serving listImages"),
+        }
+        if self.invoker_role is not None:
+            values["InvokerRoleArn"] = (self.invoker_role.role_arn, "Role allowed to invoke the API")
+        outputs = []
+        for name, (value, description) in values.items():
+            logical_id = f"{logical_id_prefix}{name}"
+            output = CfnOutput(stack, logical_id, value=value, description=description)
+            output.override_logical_id(logical_id)
+            outputs.append(output)
+        return outputs
+
+    # ------------------------------------------------------------------------------------ building
+    @staticmethod
+    def _validate_options(
+        *,
+        page_size: int,
+        private_vpc_endpoint_ids: Sequence[str],
+        domain_name: str | None,
+        certificate_arn: str | None,
+        hosted_zone_id: str | None,
+        hosted_zone_name: str | None,
+        disable_default_endpoint: bool,
+        throttling_rate_limit: float,
+        throttling_burst_limit: int,
+    ) -> None:
+        if not 1 <= page_size <= 1000:
+            raise ValueError(f"page_size must be between 1 and 1000, got {page_size}")
+        if (domain_name is None) != (certificate_arn is None):
+            raise ValueError("domain_name and certificate_arn must be given together")
+        if (hosted_zone_id is None) != (hosted_zone_name is None):
+            raise ValueError("hosted_zone_id and hosted_zone_name must be given together")
+        if hosted_zone_id is not None and domain_name is None:
+            raise ValueError("hosted_zone_id needs domain_name")
+        if disable_default_endpoint and domain_name is None:
+            raise ValueError("disable_default_endpoint needs a custom domain (domain_name)")
+        if private_vpc_endpoint_ids and domain_name is not None:
+            raise ValueError("a custom domain is not supported together with a PRIVATE endpoint")
+        if throttling_rate_limit <= 0 or throttling_burst_limit <= 0:
+            raise ValueError("throttling limits must be positive")
+
+    def _build_log_group(
+        self, construct_id: str, retention: logs.RetentionDays, removal_policy: RemovalPolicy
+    ) -> logs.LogGroup:
+        return logs.LogGroup(self, construct_id, retention=retention, removal_policy=removal_policy)
+
+    def _build_role(self) -> iam.Role:
+        role = iam.Role(
+            self,
+            "FunctionRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="listImages function: read AMIs and CloudFormation stacks, write its own logs",
+        )
+        region_condition = (
+            {"StringEquals": {"aws:RequestedRegion": list(self._allowed_regions)}}
+            if self._allowed_regions
+            else None
+        )
+        # Neither action supports resource-level permissions for an account-wide listing.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ListImageSources",
+                actions=list(self.RUNTIME_ACTIONS),
+                resources=["*"],
+                conditions=region_condition,
+            )
+        )
+        self.function_log_group.grant_write(role)
+        return role
+
+    def _build_function(
+        self,
+        *,
+        page_size: int,
+        log_level: str,
+        memory_size_mb: int,
+        reserved_concurrent_executions: int | None,
+    ) -> lambda_.Function:
+        return lambda_.Function(
+            self,
+            "Function",
+            description="ParallelCluster-compatible listImages (GET /images/custom)",
+            runtime=self.RUNTIME,
+            architecture=self.ARCHITECTURE,
+            handler=self.HANDLER,
+            code=lambda_.Code.from_asset(str(runtime_asset_dir()), exclude=list(self.ASSET_EXCLUDES)),
+            memory_size=memory_size_mb,
+            timeout=self.TIMEOUT,
+            role=self.role,
+            log_group=self.function_log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel(log_level.upper()),
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            environment={
+                "LIST_IMAGES_PAGE_SIZE": str(page_size),
+                "LIST_IMAGES_ALLOWED_REGIONS": ",".join(self._allowed_regions),
+            },
+        )
+
+    def _build_invoker_role(self) -> iam.Role:
+        return iam.Role(
+            self,
+            "InvokerRole",
+            assumed_by=iam.AccountRootPrincipal(),
+            description="May call GET /images/custom and GET /v3/images/custom of the listImages API",
+        )
+
+    def _build_api(
+        self,
+        *,
+        private_vpc_endpoint_ids: tuple[str, ...],
+        admitted_principal_arns: Sequence[str],
+        throttling_rate_limit: float,
+        throttling_burst_limit: int,
+        execution_logging_level: apigateway.MethodLoggingLevel | None,
+        create_account_cloud_watch_role: bool,
+        disable_default_endpoint: bool,
+    ) -> apigateway.RestApi:
+        api = apigateway.RestApi(
+            self,
+            "Api",
+            # Derived from the construct path: readable, and distinct for two instances in one app.
+            rest_api_name=Names.unique_id(self),
+            description="ParallelCluster-compatible listImages",
+            endpoint_configuration=self._endpoint_configuration(private_vpc_endpoint_ids),
+            policy=self._resource_policy(private_vpc_endpoint_ids, admitted_principal_arns),
+            cloud_watch_role=create_account_cloud_watch_role,
+            disable_execute_api_endpoint=disable_default_endpoint,
+            deploy_options=apigateway.StageOptions(
+                stage_name=self._stage_name,
+                throttling_rate_limit=throttling_rate_limit,
+                throttling_burst_limit=throttling_burst_limit,
+                access_log_destination=apigateway.LogGroupLogDestination(self.access_log_group),
+                access_log_format=self._access_log_format(),
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=execution_logging_level or apigateway.MethodLoggingLevel.OFF,
+                data_trace_enabled=False,
+            ),
+        )
+        # RestApi adds an unpinned "Endpoint" output; outputs are the embedding stack's choice
+        # (see add_outputs), so drop it.
+        api.node.try_remove_child("Endpoint")
+        return api
+
+    def _endpoint_configuration(self, vpc_endpoint_ids: tuple[str, ...]) -> apigateway.EndpointConfiguration:
+        if not vpc_endpoint_ids:
+            return apigateway.EndpointConfiguration(types=[apigateway.EndpointType.REGIONAL])
+        endpoints = [
+            ec2.InterfaceVpcEndpoint.from_interface_vpc_endpoint_attributes(
+                self, f"VpcEndpoint{index}", vpc_endpoint_id=endpoint_id, port=443
+            )
+            for index, endpoint_id in enumerate(vpc_endpoint_ids)
+        ]
+        return apigateway.EndpointConfiguration(
+            types=[apigateway.EndpointType.PRIVATE], vpc_endpoints=endpoints
+        )
+
+    def _route_resource_arns(self) -> list[str]:
+        # The execute-api shorthand resolves to this API; its own ARN would be a circular reference.
+        return [f"execute-api:/{self._stage_name}/GET{route}" for route in ROUTES]
+
+    def _resource_policy(
+        self, vpc_endpoint_ids: tuple[str, ...], admitted_principal_arns: Sequence[str]
+    ) -> iam.PolicyDocument | None:
+        if not vpc_endpoint_ids and not admitted_principal_arns:
+            return None  # REGIONAL without a principal list: callers' IAM policies decide.
+        routes = self._route_resource_arns()
+        principals: list[iam.IPrincipal] = (
+            [iam.ArnPrincipal(arn) for arn in admitted_principal_arns]
+            if admitted_principal_arns
+            else [iam.AccountRootPrincipal()]
+        )
+        statements = [
+            iam.PolicyStatement(
+                sid="AllowListImages",
+                effect=iam.Effect.ALLOW,
+                principals=principals,
+                actions=["execute-api:Invoke"],
+                resources=routes,
+            )
+        ]
+        if admitted_principal_arns:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="DenyOtherPrincipals",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["execute-api:Invoke"],
+                    resources=["execute-api:/*"],
+                    conditions={"ArnNotLike": {"aws:PrincipalArn": list(admitted_principal_arns)}},
+                )
+            )
+        if vpc_endpoint_ids:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="DenyOutsideVpcEndpoints",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["execute-api:Invoke"],
+                    resources=["execute-api:/*"],
+                    conditions={"StringNotEquals": {"aws:SourceVpce": list(vpc_endpoint_ids)}},
+                )
+            )
+        return iam.PolicyDocument(statements=statements)
+
+    @staticmethod
+    def _access_log_format() -> apigateway.AccessLogFormat:
+        field = apigateway.AccessLogField
+        return apigateway.AccessLogFormat.custom(
+            json.dumps(
+                {
+                    "requestId": field.context_request_id(),
+                    "extendedRequestId": field.context_extended_request_id(),
+                    "requestTime": field.context_request_time(),
+                    "httpMethod": field.context_http_method(),
+                    "resourcePath": field.context_resource_path(),
+                    "status": field.context_status(),
+                    "responseLatency": field.context_response_latency(),
+                    "callerArn": field.context_identity_user_arn(),
+                    "callerAccountId": field.context_identity_account_id(),
+                    "sourceIp": field.context_identity_source_ip(),
+                    "userAgent": field.context_identity_user_agent(),
+                    "integrationStatus": field.context_integration_status(),
+                    "integrationLatency": field.context_integration_latency(),
+                    "errorMessage": field.context_error_message(),
+                    "integrationErrorMessage": field.context_integration_error_message(),
+                    "xrayTraceId": field.context_xray_trace_id(),
+                }
+            )
+        )
+
+    def _add_routes(self) -> list[apigateway.Method]:
+        # The gateway cannot require imageStatus: the contract accepts it from a JSON body too, and
+        # answers its absence with its own message. Parameters are declared for documentation only.
+        validator = self.api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        integration = apigateway.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        query_parameters = {
+            f"method.request.querystring.{name}": False for name in ("imageStatus", "region", "nextToken")
+        }
+        methods = []
+        for route in ROUTES:
+            resource = self.api.root.resource_for_path(route)
+            methods.append(
+                resource.add_method(
+                    "GET",
+                    integration,
+                    authorization_type=self._authorization_type,
+                    request_validator=validator,
+                    request_parameters=query_parameters,
+                )
+            )
+        return methods
+
+    def _add_web_acl(self, web_acl_arn: str) -> None:
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.api.deployment_stage.stage_arn,
+            web_acl_arn=web_acl_arn,
+        )
+
+    def _add_custom_domain(
+        self,
+        domain_name: str,
+        certificate_arn: str,
+        hosted_zone_id: str | None,
+        hosted_zone_name: str | None,
+    ) -> str:
+        certificate = acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn)
+        domain = self.api.add_domain_name(
+            "CustomDomain",
+            domain_name=domain_name,
+            certificate=certificate,
+            endpoint_type=apigateway.EndpointType.REGIONAL,
+            security_policy=apigateway.SecurityPolicy.TLS_1_2,
+        )
+        if hosted_zone_id is not None and hosted_zone_name is not None:
+            zone = route53.HostedZone.from_hosted_zone_attributes(
+                self, "HostedZone", hosted_zone_id=hosted_zone_id, zone_name=hosted_zone_name
+            )
+            route53.ARecord(
+                self,
+                "AliasRecord",
+                zone=zone,
+                record_name=domain_name,
+                target=route53.RecordTarget.from_alias(route53_targets.ApiGatewayDomain(domain)),
+            )
+        return f"https://{domain_name}/"
+
+    def _apply_permissions_boundary(self, boundary_arn: str) -> None:
+        boundary = iam.ManagedPolicy.from_managed_policy_arn(self, "PermissionsBoundary", boundary_arn)
+        iam.PermissionsBoundary.of(self).apply(boundary)
+
+    # -------------------------------------------------------------------------- nag acknowledgments
+    def _acknowledge_accepted_findings(
+        self, *, web_acl: bool, execution_logging: bool, reserved_concurrency: bool
+    ) -> None:
+        """Acknowledge, on the narrowest construct, the findings this design accepts (see infra.md)."""
+        policy = self.role.node.find_child("DefaultPolicy")
+        _acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", _WILDCARD_RESOURCE_REASON)
+        _acknowledge(policy, "NIST.800.53.R5-IAMNoInlinePolicy", _INLINE_POLICY_REASON)
+        if self.invoker_role is not None:
+            invoker_policy = self.invoker_role.node.find_child("DefaultPolicy")
+            _acknowledge(invoker_policy, "NIST.800.53.R5-IAMNoInlinePolicy", _INLINE_POLICY_REASON)
+        for rule_id in ("Serverless-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"):
+            _acknowledge(self.function, rule_id, _DLQ_REASON)
+        _acknowledge(self.function, "NIST.800.53.R5-LambdaInsideVPC", _NO_VPC_REASON)
+        if not reserved_concurrency:
+            _acknowledge(self.function, "NIST.800.53.R5-LambdaConcurrency", _NO_RESERVED_CONCURRENCY_REASON)
+        for log_group in (self.function_log_group, self.access_log_group):
+            _acknowledge(log_group, "NIST.800.53.R5-CloudWatchLogGroupEncrypted", _LOG_ENCRYPTION_REASON)
+        stage = self.api.deployment_stage
+        _acknowledge(stage, "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted", _NO_CACHE_REASON)
+        _acknowledge(stage, "NIST.800.53.R5-APIGWSSLEnabled", _NO_CLIENT_CERTIFICATE_REASON)
+        if not web_acl:
+            for rule_id in ("AwsSolutions-APIG3", "NIST.800.53.R5-APIGWAssociatedWithWAF"):
+                _acknowledge(stage, rule_id, _NO_WAF_REASON)
+        if not execution_logging:
+            for rule_id in ("AwsSolutions-APIG6", "NIST.800.53.R5-APIGWExecutionLoggingEnabled"):
+                _acknowledge(stage, rule_id, _NO_EXECUTION_LOGGING_REASON)
+        if self._authorization_type == apigateway.AuthorizationType.IAM:
+            for method in self.methods:
+                _acknowledge(method, "AwsSolutions-COG4", _IAM_NOT_COGNITO_REASON)
+        # Unauthenticated access is deliberately NOT acknowledged: the embedding app must do it.
+
+
+def _acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
+    Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+# Reasons for the accepted nag findings; docs/readme/infra.md lists them too.
+_WILDCARD_RESOURCE_REASON = (
+    "Resource * only for actions without resource-level permissions: ec2:DescribeImages, "
+    "xray:PutTraceSegments/PutTelemetryRecords, and cloudformation:DescribeStacks without a StackName "
+    "(it lists every stack of the Region and is not authorized against a stack ARN). "
+    "The log statement is scoped to the function's own log group."
+)
+_INLINE_POLICY_REASON = (
+    "The policy belongs to this one role alone and is created and deleted with it; a managed "
+    "policy could be attached to other principals and outlive the function."
+)
+_DLQ_REASON = (
+    "API Gateway invokes the function synchronously: the caller receives every error, and a dead-letter "
+    "target only ever receives failed asynchronous invocations."
+)
+_NO_VPC_REASON = (
+    "The function only calls public AWS APIs (EC2, CloudFormation, X-Ray, CloudWatch Logs) and reaches no "
+    "private resource; a VPC would add NAT or interface endpoints without reducing exposure."
+)
+_NO_RESERVED_CONCURRENCY_REASON = (
+    "Reserved concurrency is opt-in (reserved_concurrent_executions) because it takes capacity from the "
+    "account's shared pool; the stage's rate and burst throttling already bounds invocations."
+)
+_LOG_ENCRYPTION_REASON = (
+    "CloudWatch Logs encrypts this log group at rest with service keys; it holds request metadata and "
+    "function logs, no secrets, so a customer-managed KMS key adds key-policy risk without a gain."
+)
+_NO_CACHE_REASON = (
+    "Responses reflect live account state (image builds progress) and must not be served stale; no "
+    "cache cluster exists, so there is no cache data to encrypt."
+)
+_NO_CLIENT_CERTIFICATE_REASON = (
+    "Client certificates authenticate API Gateway to HTTP backends; the only integration is a Lambda "
+    "proxy invoked through the Lambda API with IAM, which cannot use them."
+)
+_NO_WAF_REASON = (
+    "WAF is opt-in (web_acl_arn): every method requires SigV4, so API Gateway rejects unsigned traffic "
+    "before the integration, and stage throttling bounds the signed request rate."
+)
+_NO_EXECUTION_LOGGING_REASON = (
+    "Execution logging needs the account-wide API Gateway CloudWatch role, a per-Region singleton this "
+    "construct must not overwrite; JSON access logs record every request (caller ARN, status, "
+    "integration status and latency, errors). Opt in with execution_logging_level."
+)
+_IAM_NOT_COGNITO_REASON = (
+    "The method uses IAM (SigV4) authorization, as ParallelCluster's clients expect; callers are AWS "
+    "principals, not Cognito user-pool users."
+)

@@ -1,0 +1,38 @@
+"""ListImagesStack: one deployable stack holding one ListImagesApi and its outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from .list_images_api import ListImagesApi
+
+__all__ = ["ListImagesStack"]
+
+
+class ListImagesStack(Stack):
+    """Composes ``ListImagesApi`` and publishes its URLs, function name and invoker role as outputs."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api_options: Mapping[str, Any] | None = None,
+        **stack_options: Any,
+    ) -> None:
+        """Create the stack.
+
+        Parameters
+        ----------
+        api_options:
+            Keyword arguments of ``ListImagesApi`` (see its docstring); defaults are secure.
+        stack_options:
+            Keyword arguments of ``aws_cdk.Stack`` (``env``, ``description``, ...).
+        """
+        super().__init__(scope, construct_id, **stack_options)
+        self.list_images = ListImagesApi(self, "ListImages", **dict(api_options or {}))
+        self.list_images.add_outputs()
