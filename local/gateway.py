@@ -1,0 +1,226 @@
+"""A small local API Gateway (REST, Lambda proxy) on the standard library's ThreadingHTTPServer.
+
+It serves the routes of a synthesized template under ``/<stage>/``, checks SigV4 on AWS_IAM
+methods, applies the methods' request-parameter validation, and invokes the real handler
+in-process with a proxy event and a Lambda-like context. It binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from . import sigv4
+from .events import EventSettings, HttpRequest, HttpResponse, error_response, http_response, proxy_event
+from .lambda_runtime import FunctionContainers, function_pools, new_context
+from .sigv4 import LocalCredentials
+from .template import ApiDefinition, Route, TemplateError
+
+LOCALHOST = "127.0.0.1"
+# API Gateway's hard limit for a REST API's integration.
+INTEGRATION_TIMEOUT_SECONDS = 29
+_SUPPORTED_AUTHORIZATION = {"NONE", "AWS_IAM"}
+_log = logging.getLogger(__name__)
+
+
+class LocalApiGateway:
+    """Serve an :class:`ApiDefinition` on ``http://127.0.0.1:<port>/<stage>/...``.
+
+    Parameters
+    ----------
+    api:
+        The API read from the template (see :func:`local.template.api_from_template`).
+    code_root:
+        The Lambda asset root the handler strings are relative to (``runtime/``).
+    region:
+        The Region the API pretends to be in: the SigV4 credential scope and the event's context.
+    account_id:
+        The account reported in the event's requestContext (None when unknown).
+    credentials:
+        The key pair SigV4 signatures on AWS_IAM methods must verify against; ``None`` turns
+        verification off (AWS_IAM methods then accept any request, signed or not).
+    port:
+        The port to bind on 127.0.0.1; 0 picks a free one (see :attr:`port`).
+    max_containers:
+        How many invocations may run at once (Lambda's concurrency); more requests wait.
+
+    Example
+    -------
+    >>> with LocalApiGateway(api, Path("runtime"), region="us-east-1", account_id="123456789012",
+    ...                      credentials=None) as gateway:
+    ...     urlopen(gateway.base_url + "/images/custom?imageStatus=AVAILABLE")
+    """
+
+    def __init__(
+        self,
+        api: ApiDefinition,
+        code_root: Path,
+        *,
+        region: str,
+        account_id: str | None,
+        credentials: LocalCredentials | None,
+        port: int = 0,
+        max_containers: int = 32,
+    ) -> None:
+        unsupported = {route.authorization_type for route in api.routes} - _SUPPORTED_AUTHORIZATION
+        if unsupported:
+            raise TemplateError(f"authorization types not emulated locally: {sorted(unsupported)}")
+        self.api = api
+        self.region = region
+        self.credentials = credentials
+        self.functions = function_pools(api.functions, code_root, max_containers=max_containers)
+        self._settings = EventSettings(api.stage_name, region, account_id, api.binary_media_types)
+        self._server = ThreadingHTTPServer((LOCALHOST, port), _handler_class(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port actually bound."""
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>/<stage>``: what a deployed stack's API URL output looks like."""
+        return f"http://{LOCALHOST}:{self.port}/{self.api.stage_name}"
+
+    def start(self) -> LocalApiGateway:
+        """Serve in a background thread; returns self."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="local-api-gateway", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the socket and unload the function containers."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+        for pool in self.functions.values():
+            pool.unload()
+
+    def __enter__(self) -> LocalApiGateway:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer one request as API Gateway would (also usable without a socket)."""
+        request_id = str(uuid.uuid4())
+        path = self._path_in_stage(request.raw_path)
+        found = self.api.find_route(request.method, path) if path is not None else None
+        if path is None or found is None:
+            return error_response(
+                403, sigv4.MISSING_TOKEN.message, request_id, sigv4.MISSING_TOKEN.error_type
+            )
+        route, path_parameters = found
+        caller = None
+        if route.authorization_type == "AWS_IAM" and self.credentials is not None:
+            rejection = sigv4.verify(
+                sigv4.SignedRequest(
+                    request.method, request.raw_path, request.raw_query, request.header_map(), request.body
+                ),
+                self.credentials,
+                self.region,
+            )
+            if rejection is not None:
+                return error_response(403, rejection.message, request_id, rejection.error_type)
+            caller = self.credentials
+        missing = _missing_required_parameters(route, request)
+        if missing:
+            return error_response(
+                400,
+                "Missing required request parameters: [" + ", ".join(missing) + "]",
+                request_id,
+                "BadRequestException",
+            )
+        event = proxy_event(
+            request, route, path, path_parameters, self._settings, request_id=request_id, caller=caller
+        )
+        return self._invoke(self.functions[route.function_logical_id], event, request_id)
+
+    def _invoke(self, pool: FunctionContainers, event: dict[str, Any], request_id: str) -> HttpResponse:
+        context = new_context(pool.function, region=self.region, account_id=self._settings.account_id)
+        started = time.monotonic()
+        try:
+            result = pool.invoke(event, context)
+        except Exception:
+            # Lambda reports an unhandled error to API Gateway, which answers 502.
+            _log.exception("function %s raised (request %s)", pool.function.logical_id, request_id)
+            return error_response(502, "Internal server error", request_id)
+        elapsed = time.monotonic() - started
+        if elapsed > INTEGRATION_TIMEOUT_SECONDS:
+            return error_response(504, "Endpoint request timed out", request_id)
+        if elapsed > pool.function.timeout_seconds:
+            _log.error("Task timed out after %.2f seconds (request %s)", elapsed, request_id)
+            return error_response(502, "Internal server error", request_id)
+        return http_response(result, request_id)
+
+    def _path_in_stage(self, raw_path: str) -> str | None:
+        stage_prefix = "/" + self.api.stage_name
+        if raw_path == stage_prefix:
+            return "/"
+        if raw_path.startswith(stage_prefix + "/"):
+            return raw_path[len(stage_prefix) :]
+        return None
+
+
+def _missing_required_parameters(route: Route, request: HttpRequest) -> list[str]:
+    query = {name for name, value in parse_qsl(request.raw_query, keep_blank_values=True)}
+    headers = request.header_map()
+    missing = [name for name in route.validation.required_query_parameters if name not in query]
+    missing += [name for name in route.validation.required_headers if name.lower() not in headers]
+    return missing
+
+
+def _handler_class(gateway: LocalApiGateway) -> type[BaseHTTPRequestHandler]:
+    class _RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "local-api-gateway"
+
+        def _serve(self) -> None:
+            started = time.monotonic()
+            raw_path, _, raw_query = self.path.partition("?")
+            length = int(self.headers.get("Content-Length") or 0)
+            request = HttpRequest(
+                method=self.command,
+                raw_path=raw_path,
+                raw_query=raw_query,
+                headers=list(self.headers.items()),
+                body=self.rfile.read(length) if length else b"",
+                source_ip=self.client_address[0],
+                protocol=self.request_version,
+            )
+            response = gateway.handle(request)
+            self.send_response(response.status)
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+            _log.info(
+                "%s %s -> %d in %.0f ms",
+                self.command,
+                self.path,
+                response.status,
+                (time.monotonic() - started) * 1000,
+            )
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Requests are logged once, with their status and latency, by _serve.
+            return
+
+    return _RequestHandler
