@@ -1,0 +1,636 @@
+"""Fine-grained template assertions for ListImagesApi, one configuration per fixture."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import RemovalPolicy, aws_apigateway, aws_iam, aws_logs
+from aws_cdk.assertions import Match, Template
+
+from infra.list_images_api import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, ListImagesApi
+from tests.infra.conftest import only_resource, resources_of_type
+from tests.synth_support import (
+    CONFIGURATIONS,
+    build_stack,
+    function_role_policy_statements,
+    load_cdk_context,
+    synthesize_configuration,
+)
+
+ROUTE_PATHS = {"/images/custom", "/v3/images/custom"}
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "callerArn": "$context.identity.userArn",
+    "status": "$context.status",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationLatency": "$context.integrationLatency",
+    "errorMessage": "$context.error.message",
+    "integrationErrorMessage": "$context.integrationErrorMessage",
+}
+
+
+def _resource_paths(template: Template) -> dict[str, str]:
+    """Logical id of each AWS::ApiGateway::Resource (and the root) -> its full path."""
+    resources = resources_of_type(template, "AWS::ApiGateway::Resource")
+    rest_api_id = next(iter(resources_of_type(template, "AWS::ApiGateway::RestApi")))
+
+    def path_of(parent: dict[str, Any]) -> str:
+        if parent == {"Fn::GetAtt": [rest_api_id, "RootResourceId"]}:
+            return ""
+        logical_id = parent["Ref"]
+        properties = resources[logical_id]["Properties"]
+        return f"{path_of(properties['ParentId'])}/{properties['PathPart']}"
+
+    return {logical_id: path_of({"Ref": logical_id}) for logical_id in resources}
+
+
+def _method_paths(template: Template) -> dict[str, tuple[str, dict[str, Any]]]:
+    paths = _resource_paths(template)
+    return {
+        logical_id: (paths[method["Properties"]["ResourceId"]["Ref"]], method["Properties"])
+        for logical_id, method in resources_of_type(template, "AWS::ApiGateway::Method").items()
+    }
+
+
+def _function(template: Template) -> dict[str, Any]:
+    properties: dict[str, Any] = only_resource(template, "AWS::Lambda::Function")["Properties"]
+    return properties
+
+
+def _stage(template: Template) -> dict[str, Any]:
+    properties: dict[str, Any] = only_resource(template, "AWS::ApiGateway::Stage")["Properties"]
+    return properties
+
+
+def _rest_api(template: Template) -> dict[str, Any]:
+    properties: dict[str, Any] = only_resource(template, "AWS::ApiGateway::RestApi")["Properties"]
+    return properties
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+# ------------------------------------------------------------------------------------------ routes
+def test_exactly_the_two_get_routes_exist(default_config: Template) -> None:
+    # given the default template; when its methods are listed with their full paths
+    methods = _method_paths(default_config)
+    # then there are exactly GET /images/custom and GET /v3/images/custom
+    assert sorted((path, props["HttpMethod"]) for path, props in methods.values()) == [
+        ("/images/custom", "GET"),
+        ("/v3/images/custom", "GET"),
+    ]
+
+
+def test_no_proxy_resource_and_no_any_method_in_any_configuration(synthesized: Any) -> None:
+    # given every configuration; when resources and methods are read
+    template = Template.from_json(synthesized.template)
+    path_parts = {
+        resource["Properties"]["PathPart"]
+        for resource in resources_of_type(template, "AWS::ApiGateway::Resource").values()
+    }
+    methods = {props["HttpMethod"] for _, props in _method_paths(template).values()}
+    # then there is no greedy {proxy+} resource and no ANY method
+    assert not any("{" in part for part in path_parts)
+    assert methods == {"GET"}
+
+
+def test_every_method_requires_iam_authorization_in_every_configuration(synthesized: Any) -> None:
+    # given every configuration; when each method's authorization is read
+    methods = _method_paths(Template.from_json(synthesized.template))
+    # then both routes exist and every one requires SigV4 (AWS_IAM)
+    assert {path for path, _ in methods.values()} == ROUTE_PATHS
+    assert {props["AuthorizationType"] for _, props in methods.values()} == {"AWS_IAM"}
+
+
+def test_methods_use_lambda_proxy_integration_of_the_function(default_config: Template) -> None:
+    # given the default template
+    function_id = next(iter(resources_of_type(default_config, "AWS::Lambda::Function")))
+    # when each method's integration is read
+    integrations = [props["Integration"] for _, props in _method_paths(default_config).values()]
+    # then each is an AWS_PROXY POST to the one function
+    for integration in integrations:
+        assert integration["Type"] == "AWS_PROXY"
+        assert integration["IntegrationHttpMethod"] == "POST"
+        assert function_id in json.dumps(integration["Uri"])
+
+
+def test_methods_use_a_validator_of_body_and_parameters(default_config: Template) -> None:
+    # given the default template; when the validator and the methods are read
+    validators = resources_of_type(default_config, "AWS::ApiGateway::RequestValidator")
+    methods = _method_paths(default_config)
+    # then one validator checks body and parameters, and every method uses it
+    assert len(validators) == 1
+    validator_id, validator = next(iter(validators.items()))
+    assert validator["Properties"]["ValidateRequestBody"] is True
+    assert validator["Properties"]["ValidateRequestParameters"] is True
+    for _, props in methods.values():
+        assert props["RequestValidatorId"] == {"Ref": validator_id}
+        # imageStatus may come from a JSON body (contract): the gateway must not require it
+        assert props["RequestParameters"]["method.request.querystring.imageStatus"] is False
+
+
+def test_lambda_permissions_are_scoped_to_each_method(default_config: Template) -> None:
+    # given the default template; when the Lambda permissions are read
+    permissions = resources_of_type(default_config, "AWS::Lambda::Permission")
+    source_arns = [json.dumps(p["Properties"]["SourceArn"]) for p in permissions.values()]
+    # then API Gateway may invoke the function only through GET on the two paths (no test-invoke, no /*/*)
+    assert len(source_arns) == 2
+    assert sorted(re.search(r"/GET(/[a-z0-9/]+)", arn).group(1) for arn in source_arns) == sorted(  # type: ignore[union-attr]
+        ROUTE_PATHS
+    )
+    assert not any("test-invoke-stage" in arn for arn in source_arns)
+
+
+def test_no_usage_plan_api_key_or_account_role_by_default(default_config: Template) -> None:
+    # given the default template; then nothing account-wide or unrequested is created
+    for resource_type in (
+        "AWS::ApiGateway::UsagePlan",
+        "AWS::ApiGateway::ApiKey",
+        "AWS::ApiGateway::Account",
+    ):
+        default_config.resource_count_is(resource_type, 0)
+    # and only the function role exists
+    default_config.resource_count_is("AWS::IAM::Role", 1)
+
+
+def test_default_api_is_regional_without_resource_policy(default_config: Template) -> None:
+    # given the default template; when the REST API is read
+    api = _rest_api(default_config)
+    # then it is REGIONAL, keeps its default endpoint, and has no resource policy
+    assert api["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    assert api["DisableExecuteApiEndpoint"] is False
+    assert "Policy" not in api
+
+
+# ------------------------------------------------------------------------------------------- stage
+def test_stage_name_tracing_throttling_and_no_execution_logging(default_config: Template) -> None:
+    # given the default template; when the stage is read
+    stage = _stage(default_config)
+    (method_settings,) = stage["MethodSettings"]
+    # then it is "prod", traced, throttled with the explicit defaults, and execution logging is off
+    assert stage["StageName"] == "prod"
+    assert stage["TracingEnabled"] is True
+    assert method_settings["ThrottlingRateLimit"] == 10
+    assert method_settings["ThrottlingBurstLimit"] == 20
+    assert method_settings["LoggingLevel"] == "OFF"
+    assert method_settings["DataTraceEnabled"] is False
+
+
+def test_access_logs_are_json_with_the_required_fields_to_the_construct_log_group(
+    default_config: Template,
+) -> None:
+    # given the default template; when the stage's access-log setting is read
+    setting = _stage(default_config)["AccessLogSetting"]
+    log_format = json.loads(setting["Format"])
+    # then the format is a JSON object holding request id, caller ARN, status, integration and errors
+    assert ACCESS_LOG_FIELDS.items() <= log_format.items()
+    # and logs go to the construct's own access-log group
+    destination = json.dumps(setting["DestinationArn"])
+    (access_log_group_id,) = [
+        logical_id
+        for logical_id in resources_of_type(default_config, "AWS::Logs::LogGroup")
+        if logical_id in destination
+    ]
+    assert "AccessLogs" in access_log_group_id
+
+
+def test_stage_options_are_configurable() -> None:
+    # given explicit stage options; when synthesized
+    template = Template.from_stack(
+        _fresh_stack(
+            {
+                "stage_name": "v1",
+                "throttling_rate_limit": 3.5,
+                "throttling_burst_limit": 7,
+                "execution_logging_level": aws_apigateway.MethodLoggingLevel.ERROR,
+                "create_account_cloud_watch_role": True,
+            }
+        )
+    )
+    stage = _stage(template)
+    (method_settings,) = stage["MethodSettings"]
+    # then the stage carries them, and the account-level CloudWatch role exists only on this opt-in
+    assert stage["StageName"] == "v1"
+    assert (method_settings["ThrottlingRateLimit"], method_settings["ThrottlingBurstLimit"]) == (3.5, 7)
+    assert method_settings["LoggingLevel"] == "ERROR"
+    template.resource_count_is("AWS::ApiGateway::Account", 1)
+
+
+def test_execution_logging_alone_does_not_create_the_account_role() -> None:
+    # given execution logging without the separate CloudWatch-role opt-in
+    template = Template.from_stack(
+        _fresh_stack({"execution_logging_level": aws_apigateway.MethodLoggingLevel.INFO})
+    )
+    # then the account-wide AWS::ApiGateway::Account singleton is not touched
+    template.resource_count_is("AWS::ApiGateway::Account", 0)
+
+
+# ------------------------------------------------------------------------------------------ lambda
+def test_function_runtime_architecture_memory_and_tracing(default_config: Template) -> None:
+    # given the default template; when the function is read
+    function = _function(default_config)
+    # then it runs the newest Python on ARM64 with 256 MB, active tracing, and the agreed handler
+    assert function["Runtime"] == "python3.14"
+    assert function["Architectures"] == ["arm64"]
+    assert function["MemorySize"] == 256
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert function["Handler"] == "listimages.handler.handle"
+    assert "ReservedConcurrentExecutions" not in function
+
+
+def test_function_timeout_is_below_the_api_gateway_limit(default_config: Template) -> None:
+    # given the default template; when the function timeout is read
+    timeout = _function(default_config)["Timeout"]
+    # then it is 25 s, strictly below API Gateway's 29 s integration limit
+    assert timeout == 25
+    assert timeout < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
+
+
+def test_function_logs_json_to_its_own_log_group(default_config: Template) -> None:
+    # given the default template; when the logging config is read
+    logging_config = _function(default_config)["LoggingConfig"]
+    # then logs are native JSON with application/system levels into the construct's function log group
+    assert logging_config["LogFormat"] == "JSON"
+    assert logging_config["ApplicationLogLevel"] == "INFO"
+    assert logging_config["SystemLogLevel"] == "WARN"
+    assert "FunctionLogs" in logging_config["LogGroup"]["Ref"]
+
+
+def test_function_environment(default_config: Template, boundary_config: Template) -> None:
+    # given the default and the allowed-Regions templates; when the environments are read
+    default_env = _function(default_config)["Environment"]["Variables"]
+    regions_env = _function(boundary_config)["Environment"]["Variables"]
+    # then page size and Regions are passed as the runtime reads them
+    assert default_env == {"LIST_IMAGES_PAGE_SIZE": "1000", "LIST_IMAGES_ALLOWED_REGIONS": ""}
+    assert regions_env["LIST_IMAGES_ALLOWED_REGIONS"] == "us-east-1,eu-west-1"
+
+
+def test_function_options_are_configurable() -> None:
+    # given explicit function options; when synthesized
+    function = _function(
+        Template.from_stack(
+            _fresh_stack(
+                {
+                    "page_size": 50,
+                    "log_level": "debug",
+                    "memory_size_mb": 512,
+                    "reserved_concurrent_executions": 5,
+                }
+            )
+        )
+    )
+    # then the function carries them
+    assert function["Environment"]["Variables"]["LIST_IMAGES_PAGE_SIZE"] == "50"
+    assert function["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
+    assert function["MemorySize"] == 512
+    assert function["ReservedConcurrentExecutions"] == 5
+
+
+def test_log_groups_have_retention_and_removal_policy(default_config: Template) -> None:
+    # given the default template; when the log groups are read
+    log_groups = resources_of_type(default_config, "AWS::Logs::LogGroup")
+    # then the function and access log groups both keep logs one year and are retained on delete
+    assert len(log_groups) == 2
+    for log_group in log_groups.values():
+        assert log_group["Properties"]["RetentionInDays"] == 365
+        assert log_group["DeletionPolicy"] == "Retain"
+        assert "LogGroupName" not in log_group["Properties"]
+
+
+def test_log_retention_and_removal_policy_are_configurable() -> None:
+    # given short retention and DESTROY; when synthesized
+    template = Template.from_stack(
+        _fresh_stack(
+            {"log_retention": aws_logs.RetentionDays.ONE_WEEK, "log_removal_policy": RemovalPolicy.DESTROY}
+        )
+    )
+    # then both log groups carry them
+    for log_group in resources_of_type(template, "AWS::Logs::LogGroup").values():
+        assert log_group["Properties"]["RetentionInDays"] == 7
+        assert log_group["DeletionPolicy"] == "Delete"
+
+
+# --------------------------------------------------------------------------------------------- IAM
+def test_function_role_grants_exactly_the_runtime_actions(default_config: Template) -> None:
+    # given the default template; when the function role's one policy is read
+    statements = function_role_policy_statements(default_config.to_json())
+    actions = set().union(*(_actions(statement) for statement in statements))
+    # then it allows exactly the runtime's AWS calls, its own log writes and X-Ray, and no wildcards
+    assert actions == {
+        "ec2:DescribeImages",
+        "cloudformation:DescribeStacks",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+
+
+def test_function_role_writes_only_its_own_log_group(default_config: Template) -> None:
+    # given the default template; when the log statement is read
+    statements = function_role_policy_statements(default_config.to_json())
+    (log_statement,) = [s for s in statements if "logs:PutLogEvents" in _actions(s)]
+    # then its resource is the function log group, not "*"
+    assert log_statement["Resource"]["Fn::GetAtt"][0].startswith("ListImagesFunctionLogs")
+
+
+def test_roles_have_no_managed_or_inline_policies_in_any_configuration(synthesized: Any) -> None:
+    # given every configuration; when the roles are read
+    roles = resources_of_type(Template.from_json(synthesized.template), "AWS::IAM::Role")
+    # then no role carries AWS-managed policies or inline Policies (permissions live in AWS::IAM::Policy)
+    for role in roles.values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+        assert "Policies" not in role["Properties"]
+
+
+def test_function_role_is_assumable_only_by_lambda(default_config: Template) -> None:
+    # given the default template; when the function role's trust policy is read
+    role = only_resource(default_config, "AWS::IAM::Role")["Properties"]
+    # then only the Lambda service may assume it
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+
+
+def test_allowed_regions_are_enforced_in_iam(boundary_config: Template, default_config: Template) -> None:
+    # given templates with and without an allowed-Regions list
+    def source_statement(template: Template) -> dict[str, Any]:
+        statements = function_role_policy_statements(template.to_json())
+        (statement,) = [s for s in statements if "ec2:DescribeImages" in _actions(s)]
+        return statement
+
+    # then the EC2/CloudFormation statement is Region-restricted only when Regions are listed
+    assert source_statement(boundary_config)["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}
+    }
+    assert "Condition" not in source_statement(default_config)
+
+
+def test_permissions_boundary_is_on_every_role(
+    boundary_config: Template, principals_config: Template
+) -> None:
+    # given a boundary (and, separately, the invoker role without one)
+    boundary = CONFIGURATIONS["boundary_regions"]["permissions_boundary_arn"]
+    roles = resources_of_type(boundary_config, "AWS::IAM::Role")
+    # then every role of the boundary configuration carries it, and no role does without it
+    assert roles
+    assert {role["Properties"]["PermissionsBoundary"] for role in roles.values()} == {boundary}
+    for role in resources_of_type(principals_config, "AWS::IAM::Role").values():
+        assert "PermissionsBoundary" not in role["Properties"]
+
+
+def test_permissions_boundary_covers_invoker_and_cloud_watch_roles() -> None:
+    # given every optional role and a boundary; when synthesized
+    boundary = "arn:aws:iam::123456789012:policy/Boundary"
+    roles = resources_of_type(
+        Template.from_stack(
+            _fresh_stack(
+                {
+                    "permissions_boundary_arn": boundary,
+                    "create_invoker_role": True,
+                    "create_account_cloud_watch_role": True,
+                }
+            )
+        ),
+        "AWS::IAM::Role",
+    )
+    # then all three roles (function, invoker, API Gateway CloudWatch) carry it
+    assert len(roles) == 3
+    assert all(role["Properties"]["PermissionsBoundary"] == boundary for role in roles.values())
+
+
+# -------------------------------------------------------------------------------- resource policies
+def test_private_api_admits_only_its_vpc_endpoints(private_config: Template) -> None:
+    # given the private configuration; when the REST API is read
+    api = _rest_api(private_config)
+    endpoint_ids = CONFIGURATIONS["private"]["private_vpc_endpoint_ids"]
+    statements = {statement["Sid"]: statement for statement in api["Policy"]["Statement"]}
+    # then it is PRIVATE, bound to the endpoints, and denies any request not through them
+    assert api["EndpointConfiguration"] == {"Types": ["PRIVATE"], "VpcEndpointIds": endpoint_ids}
+    deny = statements["DenyOutsideVpcEndpoints"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"StringNotEquals": {"aws:SourceVpce": endpoint_ids}}
+    # and the allow covers only the two GET paths of the stage, for this account's principals
+    allow = statements["AllowListImages"]
+    assert sorted(allow["Resource"]) == [
+        "execute-api:/prod/GET/images/custom",
+        "execute-api:/prod/GET/v3/images/custom",
+    ]
+    assert ":root" in json.dumps(allow["Principal"])
+
+
+def test_principal_list_admits_only_listed_principals_and_the_invoker_role(
+    principals_config: Template,
+) -> None:
+    # given the principals + invoker configuration; when the resource policy is read
+    statements = {s["Sid"]: s for s in _rest_api(principals_config)["Policy"]["Statement"]}
+    invoker_id = next(
+        iter(
+            resources_of_type(principals_config, "AWS::IAM::Role").keys()
+            - _function_role_ids(principals_config)
+        )
+    )
+    listed = CONFIGURATIONS["principals_invoker"]["allowed_principal_arns"]
+    expected_principals = [*listed, {"Fn::GetAtt": [invoker_id, "Arn"]}]
+    # then the listed principals and the invoker role are allowed, and everyone else is denied
+    assert statements["AllowListImages"]["Principal"] == {"AWS": expected_principals}
+    deny = statements["DenyOtherPrincipals"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == {"AWS": "*"}
+    assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": expected_principals}}
+
+
+def test_invoker_role_may_invoke_exactly_the_two_methods(principals_config: Template) -> None:
+    # given the invoker configuration; when the invoker role's policy is read
+    invoker_ids = resources_of_type(principals_config, "AWS::IAM::Role").keys() - _function_role_ids(
+        principals_config
+    )
+    (invoker_id,) = invoker_ids
+    (policy,) = [
+        p["Properties"]
+        for p in resources_of_type(principals_config, "AWS::IAM::Policy").values()
+        if p["Properties"]["Roles"] == [{"Ref": invoker_id}]
+    ]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    # then it allows execute-api:Invoke on the two GET method ARNs of the stage, nothing wider
+    assert statement["Action"] == "execute-api:Invoke"
+    rendered = sorted(json.dumps(resource) for resource in statement["Resource"])
+    assert len(rendered) == 2
+    assert rendered[0].endswith('"/GET/images/custom"]]}')
+    assert rendered[1].endswith('"/GET/v3/images/custom"]]}')
+    assert not any("*" in resource for resource in rendered)
+
+
+def _function_role_ids(template: Template) -> set[str]:
+    return {_function(template)["Role"]["Fn::GetAtt"][0]}
+
+
+# --------------------------------------------------------------------------- custom domain and WAF
+def test_custom_domain_uses_tls12_certificate_alias_and_disables_default_endpoint(
+    custom_domain_config: Template,
+) -> None:
+    # given the custom-domain configuration
+    options = CONFIGURATIONS["custom_domain_waf"]
+    # then the domain uses the certificate with TLS 1.2 and maps to the stage
+    custom_domain_config.has_resource_properties(
+        "AWS::ApiGateway::DomainName",
+        {
+            "DomainName": options["domain_name"],
+            "RegionalCertificateArn": options["certificate_arn"],
+            "SecurityPolicy": "TLS_1_2",
+            "EndpointConfiguration": {"Types": ["REGIONAL"]},
+        },
+    )
+    custom_domain_config.has_resource_properties(
+        "AWS::ApiGateway::BasePathMapping", {"Stage": {"Ref": Match.string_like_regexp("DeploymentStage")}}
+    )
+    # and an alias A record in the given zone points at it
+    custom_domain_config.has_resource_properties(
+        "AWS::Route53::RecordSet",
+        {"HostedZoneId": options["hosted_zone_id"], "Name": "images.example.com.", "Type": "A"},
+    )
+    # and the execute-api endpoint is disabled; the URL output is the custom domain
+    assert _rest_api(custom_domain_config)["DisableExecuteApiEndpoint"] is True
+    assert custom_domain_config.to_json()["Outputs"]["ApiUrl"]["Value"] == "https://images.example.com/"
+
+
+def test_web_acl_is_associated_with_the_stage(
+    custom_domain_config: Template, default_config: Template
+) -> None:
+    # given the WAF configuration; when the association is read
+    association = only_resource(custom_domain_config, "AWS::WAFv2::WebACLAssociation")["Properties"]
+    # then the given web ACL guards this API's stage, and the default configuration has none
+    assert association["WebACLArn"] == CONFIGURATIONS["custom_domain_waf"]["web_acl_arn"]
+    assert "/stages/" in json.dumps(association["ResourceArn"])
+    default_config.resource_count_is("AWS::WAFv2::WebACLAssociation", 0)
+
+
+# ------------------------------------------------------------------------------ outputs & portability
+def test_outputs_have_pinned_logical_ids(default_config: Template, principals_config: Template) -> None:
+    # given the default and invoker configurations; when their outputs are listed
+    # then the logical ids are the documented, stable ones (InvokerRoleArn only with the role)
+    assert set(default_config.to_json()["Outputs"]) == {
+        "ApiUrl",
+        "ImagesCustomUrl",
+        "V3ImagesCustomUrl",
+        "FunctionName",
+    }
+    assert set(principals_config.to_json()["Outputs"]) == {
+        "ApiUrl",
+        "ImagesCustomUrl",
+        "V3ImagesCustomUrl",
+        "FunctionName",
+        "InvokerRoleArn",
+    }
+
+
+def test_templates_are_environment_agnostic(synthesized: Any) -> None:
+    # given every configuration synthesized without env; when the template text is scanned
+    template = synthesized.template
+    text = json.dumps({key: value for key, value in template.items() if key != "Parameters"})
+    options = json.dumps(CONFIGURATIONS[synthesized.name])
+    # then no partition, Region or account appears except inside values the caller passed in
+    for literal in re.findall(r"arn:aws[a-z-]*:[^\"]*", text):
+        assert literal in options, f"hard-coded ARN {literal}"
+    assert "Conditions" not in template
+
+
+def test_two_instances_live_in_one_stack_with_distinct_outputs() -> None:
+    # given one stack with two constructs and two output prefixes
+    app = cdk.App(context=load_cdk_context())
+    stack = cdk.Stack(app, "Host")
+    first = ListImagesApi(stack, "First")
+    second = ListImagesApi(stack, "Second", stage_name="beta")
+    first.add_outputs(logical_id_prefix="First")
+    second.add_outputs(logical_id_prefix="Second")
+    # when synthesized
+    template = Template.from_stack(stack)
+    # then both APIs and functions exist with distinct names, and each has its own outputs
+    template.resource_count_is("AWS::ApiGateway::RestApi", 2)
+    template.resource_count_is("AWS::Lambda::Function", 2)
+    names = {
+        api["Properties"]["Name"] for api in resources_of_type(template, "AWS::ApiGateway::RestApi").values()
+    }
+    assert len(names) == 2
+    assert {"FirstApiUrl", "SecondApiUrl", "FirstFunctionName", "SecondFunctionName"} <= set(
+        template.to_json()["Outputs"]
+    )
+    # and a second set of outputs with the same prefix is refused at synth time
+    with pytest.raises(RuntimeError, match="FirstApiUrl"):
+        second.add_outputs(logical_id_prefix="First")
+
+
+def test_grant_invoke_gives_a_grantee_the_two_methods_only() -> None:
+    # given a construct and an external role
+    stack = _fresh_stack({})
+    grantee = aws_iam.Role(stack, "Caller", assumed_by=aws_iam.AccountRootPrincipal())
+    # when the construct grants invoke
+    stack.list_images.grant_invoke(grantee)
+    template = Template.from_stack(stack)
+    # then the grantee's policy allows execute-api:Invoke on exactly the two method ARNs
+    caller_id = stack.get_logical_id(grantee.node.default_child)  # type: ignore[arg-type]
+    (policy,) = [
+        p["Properties"]
+        for p in resources_of_type(template, "AWS::IAM::Policy").values()
+        if p["Properties"]["Roles"] == [{"Ref": caller_id}]
+    ]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    assert len(statement["Resource"]) == 2
+
+
+def test_construct_exposes_its_parts() -> None:
+    # given a construct; then its parts are reachable for composition
+    construct = _fresh_stack({"create_invoker_role": True}).list_images
+    assert construct.function.runtime.name == "python3.14"
+    assert construct.role.role_arn
+    assert construct.invoker_role is not None
+    assert construct.function_log_group.log_group_arn
+    assert construct.access_log_group.log_group_arn
+    assert construct.api.rest_api_id
+    assert construct.url
+    assert len(construct.methods) == 2
+
+
+# ---------------------------------------------------------------------------------- bad options
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": 1001}, "page_size"),
+        ({"domain_name": "a.example.com"}, "certificate_arn"),
+        ({"hosted_zone_id": "Z1", "hosted_zone_name": "example.com"}, "domain_name"),
+        ({"hosted_zone_id": "Z1"}, "hosted_zone_name"),
+        ({"disable_default_endpoint": True}, "custom domain"),
+        (
+            {
+                "private_vpc_endpoint_ids": ["vpce-1"],
+                "domain_name": "a.example.com",
+                "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+            },
+            "PRIVATE",
+        ),
+        ({"throttling_rate_limit": 0}, "throttling"),
+        ({"log_level": "LOUD"}, "LOUD"),
+    ],
+)
+def test_bad_options_fail_clearly_at_synth_time(options: dict[str, Any], message: str) -> None:
+    # given contradictory or out-of-range options; when the construct is built; then a clear error
+    with pytest.raises(ValueError, match=message):
+        _fresh_stack(options)
+
+
+def _fresh_stack(options: dict[str, Any]) -> Any:
+    return build_stack(options)
+
+
+def test_named_configurations_are_synthesized_once() -> None:
+    # given the session cache; when a configuration is asked for twice; then the same result is returned
+    assert synthesize_configuration("default") is synthesize_configuration("default")
