@@ -88,6 +88,13 @@ def stack_environment() -> cdk.Environment | None:
     return cdk.Environment(account=account, region=region)
 
 
+def register_nag_packs(app: cdk.App) -> None:
+    """Make synthesis fail on any unacknowledged AwsSolutions, Serverless or NIST 800-53 R5 finding."""
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app), ServerlessChecks(app), NIST80053R5Checks(app)
+    )
+
+
 def main() -> None:
     """Build the app, register the nag packs, synthesize."""
     app = cdk.App()
@@ -98,9 +105,7 @@ def main() -> None:
         description="ParallelCluster-compatible listImages: API Gateway (IAM auth) + Lambda",
         api_options=api_options_from_context(app.node),
     )
-    cdk.Validations.of(app).add_plugins(
-        AwsSolutionsChecks(app), ServerlessChecks(app), NIST80053R5Checks(app)
-    )
+    register_nag_packs(app)
     app.synth()
 
 
