@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -47,14 +49,20 @@ def test_unauthenticated_opt_in_is_flagged_by_nag() -> None:
     assert "AwsSolutions-COG4" in rules
 
 
-def test_app_registration_makes_synth_fail_on_an_unacknowledged_finding() -> None:
+def test_app_registration_makes_synth_fail_on_an_unacknowledged_finding(tmp_path: Path) -> None:
     # given an App with the packs registered as app.py does, holding an unauthenticated API
-    app = cdk.App(context=load_cdk_context())
+    app = cdk.App(context=load_cdk_context(), outdir=str(tmp_path))
     ListImagesStack(app, "Open", api_options={"dangerously_allow_unauthenticated_access": True})
     register_nag_packs(app)
-    # when synthesized; then synthesis fails and names the rule
+    # when synthesized; then synthesis fails
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
+    # and the validation report names the missing-authorization rule
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    rules = {
+        violation["ruleName"] for plugin in report["pluginReports"] for violation in plugin["violations"]
+    }
+    assert "AwsSolutions-APIG4" in rules
 
 
 def test_app_registration_lets_the_default_stack_synthesize() -> None:
