@@ -58,10 +58,15 @@ class HttpRequest:
     request_id: str | None
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else an empty one: a malformed event part counts as absent."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _last_values(pairs: Any) -> dict[str, str]:
     """A single-value map from a v1 multi-value map: a repeated parameter counts with its last value."""
     values: dict[str, str] = {}
-    for name, given in (pairs or {}).items():
+    for name, given in _mapping(pairs).items():
         if isinstance(given, list) and given and isinstance(given[-1], str):
             values[name] = given[-1]
         elif isinstance(given, str):
@@ -70,15 +75,18 @@ def _last_values(pairs: Any) -> dict[str, str]:
 
 
 def _parse_event(event: Mapping[str, Any]) -> HttpRequest:
-    context = event.get("requestContext") or {}
+    context = _mapping(event.get("requestContext"))
     if event.get("version") == "2.0":
         # v2's queryStringParameters joins repeated keys with commas; the raw query string keeps them apart.
-        query = dict(urllib.parse.parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True))
+        raw_query = event.get("rawQueryString")
+        query = dict(
+            urllib.parse.parse_qsl(raw_query if isinstance(raw_query, str) else "", keep_blank_values=True)
+        )
         path = str(event.get("rawPath") or "")
         stage = context.get("stage")
-        if stage and stage != "$default" and path.startswith(f"/{stage}/"):
+        if isinstance(stage, str) and stage and stage != "$default" and path.startswith(f"/{stage}/"):
             path = path[len(stage) + 1 :]
-        method = str((context.get("http") or {}).get("method") or "")
+        method = str(_mapping(context.get("http")).get("method") or "")
     else:
         query = _last_values(event.get("multiValueQueryStringParameters")) or _last_values(
             event.get("queryStringParameters")
@@ -208,7 +216,7 @@ def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     count: int | None = None
     region: str | None = None
     try:
-        request = _parse_event(event)
+        request = _parse_event(_mapping(event))
         if request.request_id and _REQUEST_ID.fullmatch(request.request_id):
             request_id = request.request_id  # the id the caller can see and quote
         if request.path not in ROUTES:
