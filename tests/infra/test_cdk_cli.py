@@ -1,0 +1,58 @@
+"""The pinned CDK CLI synthesizes this repo's app (cdk.json, nag enforced by app.py) without AWS access."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.synth_support import REPO_ROOT
+
+CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def _offline_cli_environment(tmp_path: Path) -> dict[str, str]:
+    """PATH with .venv/bin first (cdk.json runs `python3 app.py`); no credentials, so no account lookup."""
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "CDK_DEFAULT_"))
+    }
+    environment.update(
+        {
+            "PATH": f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+            "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "CDK_DISABLE_CLI_TELEMETRY": "true",
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        }
+    )
+    return environment
+
+
+@pytest.mark.slow
+def test_cdk_synth_with_the_repo_cdk_json(tmp_path: Path) -> None:
+    # given the pinned CLI, the repo's cdk.json and an output dir outside the repo
+    output = tmp_path / "cdk.out"
+    # when `cdk synth` runs (app.py registers the nag packs, so any finding would fail it)
+    result = subprocess.run(
+        [str(CDK_CLI), "synth", "--no-notices", "--quiet", "--output", str(output)],
+        cwd=REPO_ROOT,
+        env=_offline_cli_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    # then it succeeds and writes the stack's template
+    assert result.returncode == 0, result.stderr[-4000:]
+    template = json.loads((output / "ListImagesStack.template.json").read_text())
+    methods = [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"]
+    assert {m["Properties"]["AuthorizationType"] for m in methods} == {"AWS_IAM"}
+    assert len(methods) == 2
+    assert set(template["Outputs"]) == {"ApiUrl", "ImagesCustomUrl", "V3ImagesCustomUrl", "FunctionName"}
+    # and cdk.json's feature flags reached the app (this flag drops the ":*" from the access-log ARN)
+    stage = next(r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
+    assert "Fn::Join" in stage["Properties"]["AccessLogSetting"]["DestinationArn"]
