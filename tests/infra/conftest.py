@@ -53,8 +53,7 @@ def boundary_config() -> Template:
 
 def resources_of_type(template: Template, resource_type: str) -> dict[str, Any]:
     """Logical id -> resource for one CloudFormation type."""
-    found: dict[str, Any] = template.find_resources(resource_type)
-    return found
+    return dict(template.find_resources(resource_type))
 
 
 def only_resource(template: Template, resource_type: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,6 +12,7 @@ import pytest
 from aws_cdk import RemovalPolicy, aws_apigateway, aws_iam, aws_logs
 from aws_cdk.assertions import Match, Template
 
+from infra import list_images_api
 from infra.list_images_api import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, ListImagesApi
 from tests.infra.conftest import only_resource, resources_of_type
 from tests.synth_support import (
@@ -575,7 +577,7 @@ def test_grant_invoke_gives_a_grantee_the_two_methods_only() -> None:
     stack.list_images.grant_invoke(grantee)
     template = Template.from_stack(stack)
     # then the grantee's policy allows execute-api:Invoke on exactly the two method ARNs
-    caller_id = stack.get_logical_id(grantee.node.default_child)  # type: ignore[arg-type]
+    caller_id = stack.resolve(grantee.role_name)["Ref"]
     (policy,) = [
         p["Properties"]
         for p in resources_of_type(template, "AWS::IAM::Policy").values()
@@ -634,3 +636,37 @@ def _fresh_stack(options: dict[str, Any]) -> Any:
 def test_named_configurations_are_synthesized_once() -> None:
     # given the session cache; when a configuration is asked for twice; then the same result is returned
     assert synthesize_configuration("default") is synthesize_configuration("default")
+
+
+# ---------------------------------------------------------------------------------------- asset
+def test_runtime_asset_dir_is_the_repo_runtime_in_a_checkout() -> None:
+    # given the repo layout; then the Lambda asset root is runtime/ holding the listimages package
+    asset_dir = list_images_api.runtime_asset_dir()
+    assert asset_dir == Path(list_images_api.__file__).resolve().parent.parent / "runtime"
+    assert (asset_dir / "listimages").is_dir()
+
+
+def test_asset_excludes_caches_and_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a runtime dir with code, bytecode caches and tests
+    runtime = tmp_path / "runtime"
+    for relative in (
+        "listimages/handler.py",
+        "listimages/__pycache__/handler.cpython-311.pyc",
+        "listimages/stale.pyc",
+        "tests/test_handler.py",
+        "listimages/tests/test_images.py",
+        ".pytest_cache/README.md",
+    ):
+        (runtime / relative).parent.mkdir(parents=True, exist_ok=True)
+        (runtime / relative).write_text("x = 1\n")
+    monkeypatch.setattr(list_images_api, "runtime_asset_dir", lambda: runtime)
+    # when the stack is synthesized
+    stack = build_stack()
+    Template.from_stack(stack)
+    # then the staged asset holds the code only
+    stage = cdk.Stage.of(stack)
+    assert stage is not None
+    outdir = Path(stage.outdir)
+    (staged,) = [path for path in outdir.iterdir() if path.name.startswith("asset.")]
+    shipped = sorted(str(path.relative_to(staged)) for path in staged.rglob("*") if path.is_file())
+    assert shipped == ["listimages/handler.py"]

@@ -17,7 +17,7 @@ from tests.synth_support import build_stack, load_cdk_context
 PACKS: list[type[NagPack]] = [AwsSolutionsChecks, ServerlessChecks, NIST80053R5Checks]
 
 
-def _findings(pack: type[NagPack], scope: Any) -> list[tuple[str, list[str]]]:
+def _findings(pack: type[NagPack], scope: Any) -> list[tuple[str, list[str | None]]]:
     report = pack().validate_scope(scope)
     return [
         (violation.rule_name, [resource.construct_path for resource in violation.violating_resources])
