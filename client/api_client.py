@@ -74,6 +74,19 @@ def signing_region_from_url(endpoint: str) -> str | None:
     return match.group("region") if match else None
 
 
+def sigv4_headers(
+    url: str, *, credentials: Credentials, signing_region: str, method: str = "GET"
+) -> dict[str, str]:
+    """Return the headers that sign a body-less request to `url` for `execute-api` (SigV4).
+
+    The URL is signed exactly as given: send exactly this URL, and build its query string with
+    `urlencode(params, quote_via=quote, safe="-_.~")` so that it is already in SigV4's canonical form.
+    """
+    request = AWSRequest(method=method, url=url)
+    SigV4Auth(credentials.get_frozen_credentials(), _SIGNING_SERVICE, signing_region).add_auth(request)
+    return {name: str(value) for name, value in request.headers.items()}
+
+
 class ListImagesClient:
     """Calls `GET /images/custom` with SigV4-signed requests.
 
@@ -174,11 +187,11 @@ class ListImagesClient:
     def _signed_get(self, query: dict[str, str]) -> tuple[int, dict[str, str], str]:
         # Sign the URL exactly as it is sent: RFC 3986 encoding, nothing re-normalised afterwards.
         url = f"{self.url}?{urlencode(query, quote_via=quote, safe='-_.~')}" if query else self.url
-        request = AWSRequest(method="GET", url=url, headers={"Accept": "application/json"})
-        SigV4Auth(self._credentials.get_frozen_credentials(), _SIGNING_SERVICE, self.signing_region).add_auth(
-            request
-        )
-        http_request = urllib.request.Request(url, headers=dict(request.headers.items()), method="GET")  # noqa: S310 - scheme checked in __init__
+        headers = {
+            "Accept": "application/json",
+            **sigv4_headers(url, credentials=self._credentials, signing_region=self.signing_region),
+        }
+        http_request = urllib.request.Request(url, headers=headers, method="GET")  # noqa: S310 - scheme checked in __init__
         try:
             with urllib.request.urlopen(http_request, timeout=self._timeout) as response:  # noqa: S310 - scheme checked in __init__
                 return response.status, dict(response.headers.items()), _text(response.read())

@@ -20,7 +20,7 @@ EXPLICIT_SECRET_KEY = "explicit-secret-key"
 @pytest.fixture(scope="session")
 def running_endpoint() -> Iterator[FakeEndpoint]:
     """One server for the session; it knows the ambient test credentials and one explicit key pair."""
-    ambient_key = (os.environ["AWS_SECRET_ACCESS_KEY"], os.environ["AWS_SESSION_TOKEN"])
+    ambient_key = (os.environ["AWS_SECRET_ACCESS_KEY"], os.environ.get("AWS_SESSION_TOKEN"))
     with running_fake_endpoint(
         keys={os.environ["AWS_ACCESS_KEY_ID"]: ambient_key, EXPLICIT_ACCESS_KEY: (EXPLICIT_SECRET_KEY, None)},
         mounts={STAGE_MOUNT: STAGE_REGION, CUSTOM_DOMAIN_MOUNT: CUSTOM_DOMAIN_REGION},
