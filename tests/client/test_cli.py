@@ -265,3 +265,17 @@ def test_runs_as_a_module(fake_endpoint: FakeEndpoint) -> None:
     # then it prints the page and exits 0
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout) == {"images": [AVAILABLE_IMAGE]}
+
+
+def test_local_defaults_match_what_python_m_local_serves() -> None:
+    # given what `python -m local` binds and verifies by default (the wheel ships the client without local/)
+    from local.__main__ import DEFAULT_PORT  # noqa: PLC0415 - only this test needs the emulator package
+    from local.endpoint import DEFAULT_REGION, EMULATOR_CREDENTIALS  # noqa: PLC0415
+
+    local_url = f"http://127.0.0.1:{DEFAULT_PORT}/prod"
+    local_key = (EMULATOR_CREDENTIALS.access_key, EMULATOR_CREDENTIALS.secret_key)
+
+    # then --local targets that port (stage "prod", the construct's default) and signs with that key pair
+    assert local_url == cli.LOCAL_ENDPOINT_URL
+    assert cli.LOCAL_SIGNING_REGION == DEFAULT_REGION
+    assert local_key == (cli.LOCAL_ACCESS_KEY_ID, cli.LOCAL_SECRET_ACCESS_KEY)
