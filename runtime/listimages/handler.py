@@ -34,17 +34,6 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}", re.ASCII)
 _LOGGED_VALUE_LIMIT = 64
 _BODY_NOT_OBJECT = "Bad Request: the request body must be a JSON object"
 _BODY_NOT_BASE64 = "Bad Request: the request body is not base64-encoded UTF-8"
-# The response's camelCase names for the library's snake_case keys.
-_CAMEL_CASE = {
-    "image_id": "imageId",
-    "ec2_ami_info": "ec2AmiInfo",
-    "ami_id": "amiId",
-    "image_build_status": "imageBuildStatus",
-    "cloudformation_stack_status": "cloudformationStackStatus",
-    "cloudformation_stack_arn": "cloudformationStackArn",
-    "region": "region",
-    "version": "version",
-}
 
 
 @dataclass(frozen=True)
@@ -148,10 +137,23 @@ def _inputs(request: HttpRequest) -> dict[str, str | None]:
     return inputs
 
 
-def _camel_case(summary: ImageSummary) -> dict[str, Any]:
+def _camel_case(image: ImageSummary) -> dict[str, Any]:
+    """The response's camelCase entry (absent fields omitted)."""
+    if image.ami_id is not None:
+        return {
+            "imageId": image.image_id,
+            "ec2AmiInfo": {"amiId": image.ami_id},
+            "imageBuildStatus": image.image_build_status,
+            "region": image.region,
+            "version": image.version,
+        }
     return {
-        _CAMEL_CASE[key]: _camel_case(value) if isinstance(value, dict) else value
-        for key, value in summary.items()
+        "imageId": image.image_id,
+        "imageBuildStatus": image.image_build_status,
+        "cloudformationStackStatus": image.cloudformation_stack_status,
+        "cloudformationStackArn": image.cloudformation_stack_arn,
+        "region": image.region,
+        "version": image.version,
     }
 
 

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, TypeGuard
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -77,8 +77,38 @@ _IMAGE_ID_PATTERN = re.compile(r"[a-zA-Z][a-zA-Z0-9-]+", re.ASCII)
 
 Deadline = Callable[[], float]
 """Returns the seconds left before the answer must be on its way."""
-ImageSummary = dict[str, Any]
 PageReader = Callable[[str, str | None, int], AwsPage]
+
+
+class ImageSummary(NamedTuple):
+    """One listed image; ``ami_id`` for AVAILABLE, the two stack fields for PENDING/FAILED."""
+
+    image_id: str
+    image_build_status: str
+    region: str
+    version: str
+    ami_id: str | None = None
+    cloudformation_stack_status: str | None = None
+    cloudformation_stack_arn: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The library's snake_case entry (absent fields omitted), as on the reference page."""
+        if self.ami_id is not None:
+            return {
+                "image_id": self.image_id,
+                "ec2_ami_info": {"ami_id": self.ami_id},
+                "image_build_status": self.image_build_status,
+                "region": self.region,
+                "version": self.version,
+            }
+        return {
+            "image_id": self.image_id,
+            "image_build_status": self.image_build_status,
+            "cloudformation_stack_status": self.cloudformation_stack_status,
+            "cloudformation_stack_arn": self.cloudformation_stack_arn,
+            "region": self.region,
+            "version": self.version,
+        }
 
 
 @dataclass
@@ -99,7 +129,7 @@ class ImagesPage:
 
     def as_dict(self) -> dict[str, Any]:
         """The library's snake_case result: ``images`` always, ``next_token`` when there is one."""
-        result: dict[str, Any] = {"images": self.images}
+        result: dict[str, Any] = {"images": [image.as_dict() for image in self.images]}
         if self.next_token is not None:
             result["next_token"] = self.next_token
         return result
@@ -116,16 +146,20 @@ def configured_page_size() -> int:
 
 
 def _tags(resource: Mapping[str, Any]) -> dict[Any, Any]:
-    return {tag.get("Key"): tag.get("Value") for tag in resource.get("Tags") or () if isinstance(tag, dict)}
+    tags = resource.get("Tags") or ()
+    try:
+        return {tag["Key"]: tag["Value"] for tag in tags}  # the fast path: AWS always sends both
+    except (KeyError, TypeError):
+        return {tag.get("Key"): tag.get("Value") for tag in tags if isinstance(tag, dict)}
 
 
-def _conforms(image_id: Any, version: Any) -> bool:
-    return (
-        isinstance(image_id, str)
-        and _IMAGE_ID_PATTERN.fullmatch(image_id) is not None
-        and isinstance(version, str)
-        and version != ""
-    )
+def _is_image_id(value: object) -> TypeGuard[str]:
+    """Whether ``value`` matches the response schema's imageId pattern."""
+    return isinstance(value, str) and _IMAGE_ID_PATTERN.fullmatch(value) is not None
+
+
+def _is_version(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and value != ""
 
 
 def image_summary_from_ami(ami: Mapping[str, Any], region: str) -> ImageSummary | None:
@@ -134,16 +168,10 @@ def image_summary_from_ami(ami: Mapping[str, Any], region: str) -> ImageSummary 
     if IMAGE_ID_TAG not in tags or tags.get(BUILD_STATUS_TAG) != AVAILABLE_BUILD_STATUS:
         return None
     image_id, version, ami_id = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), ami.get("ImageId")
-    if not _conforms(image_id, version) or not isinstance(ami_id, str):
+    if not (_is_image_id(image_id) and _is_version(version) and isinstance(ami_id, str)):
         logger.warning("Skipped an AMI that cannot yield a schema-valid image", extra={"amiId": ami_id})
         return None
-    return {
-        "image_id": image_id,
-        "ec2_ami_info": {"ami_id": ami_id},
-        "image_build_status": "BUILD_COMPLETE",
-        "region": region,
-        "version": version,
-    }
+    return ImageSummary(image_id, "BUILD_COMPLETE", region, version, ami_id=ami_id)
 
 
 def image_summary_from_stack(
@@ -157,20 +185,22 @@ def image_summary_from_stack(
     if IMAGE_ID_TAG not in tags:
         return None  # not an image build (a cluster or any other stack)
     image_id, version, stack_arn = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), stack.get("StackId")
-    if not _conforms(image_id, version) or not isinstance(stack_arn, str):
+    if not (_is_image_id(image_id) and _is_version(version) and isinstance(stack_arn, str)):
         logger.warning("Skipped stack that cannot yield a schema-valid image", extra={"stackArn": stack_arn})
         return None
-    return {
-        "image_id": image_id,
-        "image_build_status": BUILD_STATUS_BY_STACK_STATUS[str(status)],
-        "cloudformation_stack_status": status,
-        "cloudformation_stack_arn": stack_arn,
-        "region": region,
-        "version": version,
-    }
+    return ImageSummary(
+        image_id,
+        BUILD_STATUS_BY_STACK_STATUS[str(status)],
+        region,
+        version,
+        cloudformation_stack_status=str(status),
+        cloudformation_stack_arn=stack_arn,
+    )
 
 
-def _source_for(image_status: str, region: str) -> tuple[PageReader, Callable[[Mapping[str, Any]], Any]]:
+def _source_for(
+    image_status: str, region: str
+) -> tuple[PageReader, Callable[[Mapping[str, Any]], ImageSummary | None]]:
     if image_status == "AVAILABLE":
         return describe_images_page, lambda ami: image_summary_from_ami(ami, region)
     statuses = STACK_STATUSES_BY_IMAGE_STATUS[image_status]

@@ -1,0 +1,342 @@
+"""Benchmark of the listImages runtime; prints the table that docs/readme/runtime.md shows.
+
+Measures, in one run:
+- cold import of ``listimages.handler`` in fresh interpreters (median of 11) next to ``import boto3``;
+- first request (fresh interpreter: client creation + first call) and warm request for 10/100/1,000 images,
+  splitting time inside AWS calls from time outside them (our code). AWS is botocore clients served by
+  ``Stubber`` with pre-built responses, so "inside" is botocore's own call machinery and no network;
+- that outside time next to ``json.dumps`` of the same response body;
+- AWS calls per response next to the AWS pages the stub served;
+- peak memory (tracemalloc peak of one request; max RSS of the process).
+
+Run: ``.venv/bin/python bench/run.py`` (no network, no AWS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+RUNTIME = REPO / "runtime"
+ENVIRONMENT = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_CLOUDFORMATION"):
+    os.environ.pop(_name, None)
+os.environ.update(ENVIRONMENT)
+sys.path.insert(0, str(RUNTIME))
+
+IMPORT_RUNS = 11
+FIRST_REQUEST_RUNS = 5
+WARM_RUNS = 15
+SIZES = (10, 100, 1000)
+STACK_PAGE = 100  # CloudFormation's DescribeStacks page size
+
+# ParallelCluster tags its AMIs with about ten parallelcluster:* tags; the responses carry them all.
+_EXTRA_TAGS = {
+    "parallelcluster:build_config": "s3://bucket/parallelcluster/3.9.0/images/image/config.yaml",
+    "parallelcluster:s3_bucket": "parallelcluster-0123456789abcdef-v1-do-not-delete",
+    "parallelcluster:s3_image_dir": "parallelcluster/3.9.0/images/image",
+    "parallelcluster:build_log": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/imagebuilder/image",
+    "parallelcluster:os": "alinux2023",
+    "parallelcluster:kernel_version": "6.1.84-99.169.amzn2023.x86_64",
+    "parallelcluster:lustre_version": "2.15.4",
+}
+
+
+def prebuilt_amis(count: int) -> list[dict[str, Any]]:
+    """DescribeImages entries shaped like EC2's for ParallelCluster images."""
+    amis = []
+    for n in range(count):
+        tags = {
+            "parallelcluster:image_id": f"custom-image-{n}",
+            "parallelcluster:version": "3.9.0",
+            "parallelcluster:build_status": "available",
+            **_EXTRA_TAGS,
+        }
+        amis.append(
+            {
+                "ImageId": f"ami-{n:017x}",
+                "OwnerId": "123456789012",
+                "Name": f"custom-image-{n} 2026-01-01T00-00-00.000Z",
+                "State": "available",
+                "Architecture": "x86_64",
+                "ImageType": "machine",
+                "Public": False,
+                "RootDeviceName": "/dev/xvda",
+                "RootDeviceType": "ebs",
+                "VirtualizationType": "hvm",
+                "BlockDeviceMappings": [
+                    {"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": f"snap-{n:017x}", "VolumeSize": 40}}
+                ],
+                "Tags": [{"Key": key, "Value": value} for key, value in tags.items()],
+            }
+        )
+    return amis
+
+
+def prebuilt_stacks(count: int) -> list[dict[str, Any]]:
+    """DescribeStacks entries for image builds that failed."""
+    return [
+        {
+            "StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/image-{n}/{n:08d}-0000-4000",
+            "StackName": f"image-{n}",
+            "StackStatus": "ROLLBACK_COMPLETE",
+            "CreationTime": "2026-01-01T00:00:00Z",
+            "Tags": [
+                {"Key": "parallelcluster:image_id", "Value": f"image-{n}"},
+                {"Key": "parallelcluster:version", "Value": "3.9.0"},
+                {"Key": "parallelcluster:build_config", "Value": _EXTRA_TAGS["parallelcluster:build_config"]},
+            ],
+        }
+        for n in range(count)
+    ]
+
+
+@dataclass
+class Timer:
+    """Time spent inside AWS calls and creating clients, and the number of calls."""
+
+    inside: float = 0.0
+    creating: float = 0.0
+    calls: int = 0
+
+
+class TimedClient:
+    """A client whose API calls are timed (the time *inside* AWS calls)."""
+
+    def __init__(self, client: Any, timer: Timer) -> None:
+        self._client, self._timer = client, timer
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def timed(**params: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return method(**params)
+            finally:
+                self._timer.inside += time.perf_counter() - started
+                self._timer.calls += 1
+
+        return timed
+
+
+class StubbedAws:
+    """Real botocore clients served by Stubber from pre-built pages; every client creation is timed."""
+
+    def __init__(self, timer: Timer) -> None:
+        # Imported here, not at the top: the parent process must not pre-load what the children measure.
+        from botocore.stub import Stubber  # noqa: PLC0415
+        from listimages import sources  # noqa: PLC0415
+
+        self._stubber_type, self._sources, self.timer = Stubber, sources, timer
+        self.stubbers: dict[str, Any] = {}
+        # Responses queued before the client exists are added when the handler creates it (first request).
+        self.pending: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        sources.clients.use_factory(self._create)
+
+    def _create(self, service: str, region: str) -> Any:
+        started = time.perf_counter()
+        client = self._sources.create_botocore_client(service, region)
+        stubber = self._stubber_type(client)
+        stubber.activate()
+        for operation, response in self.pending.pop(service, []):
+            stubber.add_response(operation, response)
+        self.stubbers[service] = stubber
+        self.timer.creating += time.perf_counter() - started
+        return TimedClient(client, self.timer)
+
+    def queue(self, image_status: str, items: list[dict[str, Any]]) -> int:
+        """Queue the AWS pages of one listing; returns how many pages."""
+        service = "ec2" if image_status == "AVAILABLE" else "cloudformation"
+        if service == "ec2":
+            responses = [("describe_images", {"Images": items})]
+        else:
+            pages = [items[start : start + STACK_PAGE] for start in range(0, len(items), STACK_PAGE)]
+            responses = []
+            for index, page in enumerate(pages):
+                response: dict[str, Any] = {"Stacks": page}
+                if index < len(pages) - 1:
+                    response["NextToken"] = f"page-{index + 1}"
+                responses.append(("describe_stacks", response))
+        for operation, response in responses:
+            if service in self.stubbers:
+                self.stubbers[service].add_response(operation, response)
+            else:
+                self.pending.setdefault(service, []).append((operation, response))
+        return len(responses)
+
+
+def _event(image_status: str) -> dict[str, Any]:
+    return {
+        "resource": "/images/custom",
+        "path": "/images/custom",
+        "httpMethod": "GET",
+        "queryStringParameters": {"imageStatus": image_status},
+        "multiValueQueryStringParameters": {"imageStatus": [image_status]},
+        "requestContext": {"requestId": "bench"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+class Context:
+    """A Lambda context with plenty of time left."""
+
+    aws_request_id = "bench"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 25_000
+
+
+def one_request(aws: StubbedAws, image_status: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Serve one request; returns total, inside, creating (seconds), calls, pages and the response."""
+    from listimages.handler import handle  # noqa: PLC0415
+
+    pages = aws.queue(image_status, items)
+    aws.timer.inside = aws.timer.creating = 0.0
+    aws.timer.calls = 0
+    started = time.perf_counter()
+    response = handle(_event(image_status), Context())
+    total = time.perf_counter() - started
+    assert response["statusCode"] == 200, response
+    count = len(json.loads(response["body"])["images"])
+    assert count == len(items), (count, len(items))
+    return {
+        "total": total,
+        "inside": aws.timer.inside,
+        "creating": aws.timer.creating,
+        "calls": aws.timer.calls,
+        "pages": pages,
+        "body": response["body"],
+    }
+
+
+def _child_first_request(size: int) -> None:
+    # Fresh interpreter: import, create clients, serve the first request; print the split as JSON.
+    from listimages import handler  # noqa: F401, PLC0415
+
+    aws = StubbedAws(Timer())
+    result = one_request(aws, "AVAILABLE", prebuilt_amis(size))
+    result.pop("body")
+    print(json.dumps(result))
+
+
+def _child_import(module: str) -> None:
+    started = time.perf_counter()
+    __import__(module)
+    print(time.perf_counter() - started)
+
+
+def _fresh(*arguments: str) -> str:
+    return subprocess.run(
+        [sys.executable, __file__, *arguments], check=True, capture_output=True, text=True, env=os.environ
+    ).stdout.strip()
+
+
+def cold_imports() -> tuple[float, float]:
+    """Median cold import seconds of the handler module and of boto3, alternating fresh interpreters."""
+    handler_times, boto3_times = [], []
+    for _ in range(IMPORT_RUNS):
+        handler_times.append(float(_fresh("--import", "listimages.handler")))
+        boto3_times.append(float(_fresh("--import", "boto3")))
+    return statistics.median(handler_times), statistics.median(boto3_times)
+
+
+def _median_of(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f}"
+
+
+def main() -> None:
+    """Run every measurement and print the markdown table."""
+    handler_import, boto3_import = cold_imports()
+    print("## Runtime benchmark\n")
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; medians; times in ms.\n")
+    print("| Cold import (fresh interpreter, median of 11) | ms |")
+    print("|---|---|")
+    print(f"| `import listimages.handler` | {_ms(handler_import)} |")
+    print(f"| `import boto3` | {_ms(boto3_import)} |")
+    print(f"| ratio (target ≤ 1.2) | {handler_import / boto3_import:.2f} |\n")
+
+    first = {
+        size: [json.loads(_fresh("--first-request", str(size))) for _ in range(FIRST_REQUEST_RUNS)]
+        for size in SIZES
+    }
+    aws = StubbedAws(Timer())
+    rows = []
+    peak_bytes = 0
+    for size in SIZES:
+        amis = prebuilt_amis(size)
+        one_request(aws, "AVAILABLE", amis)  # warm-up
+        warm = [one_request(aws, "AVAILABLE", amis) for _ in range(WARM_RUNS)]
+        body = json.loads(warm[0]["body"])
+        dumps = []
+        for _ in range(WARM_RUNS):
+            started = time.perf_counter()
+            json.dumps(body)
+            dumps.append(time.perf_counter() - started)
+        outside = [run["total"] - run["inside"] - run["creating"] for run in warm]
+        tracemalloc.start()
+        one_request(aws, "AVAILABLE", amis)
+        peak_bytes = max(peak_bytes, tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        rows.append((size, first[size], warm, statistics.median(outside), statistics.median(dumps)))
+
+    print(
+        "| Images (AVAILABLE) | first: total | first: client creation | first: inside AWS calls "
+        "| first: outside | warm: total | warm: inside AWS calls | warm: outside | `json.dumps` "
+        "| outside ÷ dumps (target ≤ 3) | AWS calls / pages |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for size, first_runs, warm, outside, dumps in rows:
+        first_outside = [r["total"] - r["inside"] - r["creating"] for r in first_runs]
+        print(
+            f"| {size} | {_ms(_median_of(first_runs, 'total'))} | {_ms(_median_of(first_runs, 'creating'))} "
+            f"| {_ms(_median_of(first_runs, 'inside'))} | {_ms(statistics.median(first_outside))} "
+            f"| {_ms(_median_of(warm, 'total'))} | {_ms(_median_of(warm, 'inside'))} | {_ms(outside)} "
+            f"| {_ms(dumps)} | {outside / dumps:.2f} | {warm[0]['calls']} / {warm[0]['pages']} |"
+        )
+
+    stacks = prebuilt_stacks(1000)
+    one_request(aws, "FAILED", stacks)
+    failed = [one_request(aws, "FAILED", stacks) for _ in range(WARM_RUNS)]
+    print(
+        f"\nFAILED, 1,000 builds over {failed[0]['pages']} DescribeStacks pages: warm total "
+        f"{_ms(_median_of(failed, 'total'))} ms, inside AWS calls {_ms(_median_of(failed, 'inside'))} ms, "
+        f"AWS calls / pages = {failed[0]['calls']} / {failed[0]['pages']}."
+    )
+    max_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"\nPeak memory: {peak_bytes / 2**20:.1f} MiB allocated during one 1,000-image request "
+        "(tracemalloc); "
+        f"{max_rss_mib:.0f} MiB max RSS of the whole benchmark process."
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--import":
+        _child_import(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "--first-request":
+        _child_first_request(int(sys.argv[2]))
+    else:
+        main()
