@@ -581,8 +581,8 @@ _WILDCARD_RESOURCE_REASON = (
     "The log statement is scoped to the function's own log group."
 )
 _INLINE_POLICY_REASON = (
-    "The policy belongs to this one role alone and is created and deleted with it; a managed "
-    "policy could be attached to other principals and outlive the function."
+    "The policy belongs to this one role alone and is created and deleted with it; a managed policy "
+    "could be attached to other principals and outlive the role it was written for."
 )
 _DLQ_REASON = (
     "API Gateway invokes the function synchronously: the caller receives every error, and a dead-letter "
@@ -597,8 +597,9 @@ _NO_RESERVED_CONCURRENCY_REASON = (
     "account's shared pool; the stage's rate and burst throttling already bounds invocations."
 )
 _LOG_ENCRYPTION_REASON = (
-    "CloudWatch Logs encrypts this log group at rest with service keys; it holds request metadata and "
-    "function logs, no secrets, so a customer-managed KMS key adds key-policy risk without a gain."
+    "CloudWatch Logs encrypts this log group at rest with service-owned keys; it holds request metadata "
+    "and function logs, no secrets or customer data, so a customer-managed KMS key would add a key and "
+    "key policy to manage without protecting anything more."
 )
 _NO_CACHE_REASON = (
     "Responses reflect live account state (image builds progress) and must not be served stale; no "
