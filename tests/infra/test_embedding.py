@@ -1,10 +1,12 @@
 """The wheel's construct embeds in someone else's app: two instances in one stack, asset from the package.
 
 Given the wheel built from this repository and installed (``--no-deps``) into a fresh virtual environment,
-when a separate app (embedding_app/app.py, two ``ListImagesApi`` in one larger stack) is synthesized with
-that environment's python, from a directory outside the repository, then the synth succeeds, the two
-instances share no logical id or physical name, the construct came from the installed package, and the
-Lambda asset was staged from the installed package's ``runtime`` directory.
+when a separate app (embedding_app/app.py: two ``ListImagesApi`` with the same options in one larger
+stack, cdk-nag's AwsSolutions, Serverless and NIST 800-53 R5 packs enforced) is synthesized with that
+environment's python, from a directory outside the repository, then the synth succeeds (so the construct's
+nag acknowledgments travel with it), the two instances share no logical id or physical name, the construct
+came from the installed package, and the Lambda asset was staged from the installed package's ``runtime``
+directory.
 
 The fresh environment sees the main environment's dependencies (aws-cdk-lib, ...) through a ``.pth`` file
 that adds the main site-packages to ``sys.path``, so nothing is downloaded twice. ``.pth`` files inside a
@@ -181,9 +183,9 @@ def physical_names(template: dict[str, Any]) -> list[tuple[str, str, str]]:
     return names
 
 
-def test_app_with_two_instances_synthesizes_with_the_fresh_environment(embedding_run: EmbeddingRun) -> None:
+def test_app_with_two_instances_synthesizes_with_nag_packs_enforced(embedding_run: EmbeddingRun) -> None:
     # given the wheel installed in a fresh environment; when the embedding app is synthesized (fixture)
-    # then the synth succeeds
+    # then the synth succeeds: no unacknowledged nag finding on the construct's resources either
     assert embedding_run.process.returncode == 0, embedding_run.process.stderr[-4000:]
 
 
