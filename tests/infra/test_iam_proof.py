@@ -38,11 +38,12 @@ from tests.iam_support import (
     without_action,
 )
 from tests.runtime.moto_seed import image_tags, seed_ami, seed_stack
-from tests.runtime.support import ACCOUNT_ID, Answer, FakeLambdaContext, invoke, v1_event
+from tests.runtime.support import ACCOUNT_ID, Answer, FakeLambdaContext, invoke, v1_event, walk
 
 HANDLER = "listimages.handler.handle"
 HOME = AwsEnvironment(account_id=ACCOUNT_ID, region="us-east-1")
 IMAGE_STATUSES = ("AVAILABLE", "PENDING", "FAILED")
+OTHER_REGION = "eu-west-1"
 SEEDED_AMIS = ("proof-available-one", "proof-available-two")
 # imageId -> the stack state that lists it under PENDING or FAILED.
 SEEDED_STACKS = {
@@ -133,6 +134,27 @@ def run_every_status() -> dict[str, Answer]:
     }
 
 
+def walk_every_status(region: str | None = None) -> dict[str, list[Answer]]:
+    """Every page of every imageStatus, following ``nextToken`` until it is absent."""
+
+    def pages_of(image_status: str) -> list[Answer]:
+        answers: list[Answer] = []
+
+        def list_page(token: str | None) -> Any:
+            query = {"imageStatus": image_status, "region": region or "", "nextToken": token or ""}
+            answers.append(invoke(v1_event(query), FakeLambdaContext()))
+            return answers[-1].body
+
+        walk(list_page)
+        return answers
+
+    return {image_status: pages_of(image_status) for image_status in IMAGE_STATUSES}
+
+
+def image_ids_of(answers: list[Answer]) -> list[str]:
+    return [image["imageId"] for answer in answers for image in answer.body.get("images", [])]
+
+
 def status_codes(answers: Mapping[str, Answer]) -> dict[str, int]:
     return {image_status: answer.status for image_status, answer in answers.items()}
 
@@ -212,12 +234,21 @@ def test_template_runtime_actions_are_exactly_the_calls_the_runtime_makes(
     emulated_account: EmulatedAccount,
     use_credentials: UseCredentials,
     template_policies: tuple[dict[str, Any], list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given the template's role and a hook recording every AWS call
+    # given the template's role, a hook recording every AWS call, and one image per page
     call_log = use_credentials(emulated_account.full_role)
-    # when the handler serves every imageStatus
-    run_every_status()
-    # then the actions called are the policy's actions, less those only the Lambda service uses
+    monkeypatch.setenv("LIST_IMAGES_PAGE_SIZE", "1")
+    # when every page of every imageStatus is read, following nextToken, at home and in another Region
+    home_pages, other_region_pages = walk_every_status(), walk_every_status(OTHER_REGION)
+    # then every page answered 200, the home walk took several pages and found each seeded image once
+    pages = [*home_pages.values(), *other_region_pages.values()]
+    assert {answer.status for answers in pages for answer in answers} == {200}
+    assert max(len(answers) for answers in home_pages.values()) > 1
+    assert {status: sorted(image_ids_of(answers)) for status, answers in home_pages.items()} == {
+        status: sorted(image_ids) for status, image_ids in EXPECTED_IMAGE_IDS.items()
+    }
+    # and the actions called are the policy's actions, less those only the Lambda service uses
     _, documents = template_policies
     assert call_log.actions() == runtime_actions(policy_actions(documents))
 
