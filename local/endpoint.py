@@ -121,11 +121,22 @@ class LocalEndpoint:
         return self._emulator
 
     def start(self) -> LocalEndpoint:
-        """Start the emulator, seed it, point the function at it and serve; returns self."""
+        """Bind the port, start the emulator and seed it, point the function at it, serve; returns self."""
         try:
             overrides = self._function_environment()
             if self.real_aws:
                 self.credentials = _ambient_credentials()
+            # Bound first: a busy port fails before anything slow has started.
+            self._gateway = LocalApiGateway(
+                self.api,
+                self._code_root,
+                region=self.region,
+                account_id=None if self.real_aws else DEFAULT_ACCOUNT_ID,
+                credentials=self.credentials if self._verify_sigv4 else None,
+                port=self._port,
+            )
+            self._resources.callback(self._gateway.stop)
+            if self.real_aws:
                 overrides.update(dict.fromkeys(_ENDPOINT_VARIABLES))
             else:
                 self._emulator = EmulatedAws(self.faults).start()
@@ -139,17 +150,10 @@ class LocalEndpoint:
                     AWS_SECRET_ACCESS_KEY=EMULATOR_CREDENTIALS.secret_key,
                 )
             self._resources.enter_context(environment(overrides))
-            self._gateway = LocalApiGateway(
-                self.api,
-                self._code_root,
-                region=self.region,
-                account_id=None if self.real_aws else DEFAULT_ACCOUNT_ID,
-                credentials=self.credentials if self._verify_sigv4 else None,
-                port=self._port,
-            ).start()
-            self._resources.callback(self._gateway.stop)
+            self._gateway.start()
         except BaseException:
             self._resources.close()
+            self._gateway = None
             raise
         return self
 

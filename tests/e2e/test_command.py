@@ -1,0 +1,202 @@
+"""Command 1 as a user runs it: `python -m local` in its own process, its printed examples, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.sample_data import DEFAULT_COUNTS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# A hang guard, not a timing assertion: synth with the CDK CLI takes tens of seconds on 2 cores.
+STARTUP_LIMIT_SECONDS = 300
+STOP_LIMIT_SECONDS = 60
+
+
+@dataclass
+class RunningCommand:
+    """`python -m local` running in a child process, with its stdout read line by line."""
+
+    process: subprocess.Popen[str]
+    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    printed: list[str] = field(default_factory=list)
+
+    def read_until(self, marker: str) -> list[str]:
+        """Collect printed lines until one contains ``marker``; fail if the process ends first."""
+        while True:
+            line = self.lines.get(timeout=STARTUP_LIMIT_SECONDS)
+            if line is None:
+                raise AssertionError("python -m local ended early:\n" + "".join(self.printed))
+            self.printed.append(line)
+            if marker in line:
+                return self.printed
+
+    def examples(self, starting: str) -> list[str]:
+        """The printed example commands that start with ``starting`` (e.g. ``curl``)."""
+        commands = [line.strip() for line in self.printed]
+        return [command.split("    #")[0] for command in commands if command.startswith(starting)]
+
+
+@pytest.fixture
+def run_local() -> Iterator[Any]:
+    """Start `python -m local ARGS...`; the process is interrupted and reaped after the test."""
+    started: list[RunningCommand] = []
+
+    def start(*arguments: str) -> RunningCommand:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local", *arguments],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        command = RunningCommand(process)
+
+        def pump() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                command.lines.put(line)
+            command.lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        started.append(command)
+        return command
+
+    yield start
+    for command in started:
+        if command.process.poll() is None:
+            command.process.kill()
+        command.process.wait(timeout=STOP_LIMIT_SECONDS)
+
+
+def _shell(command: str) -> subprocess.CompletedProcess[str]:
+    """Run a printed example exactly as pasted into a shell (with the venv's scripts on PATH)."""
+    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, env=environment, timeout=120, check=False
+    )
+
+
+def _interrupt(command: RunningCommand) -> int:
+    command.process.send_signal(signal.SIGINT)
+    return command.process.wait(timeout=STOP_LIMIT_SECONDS)
+
+
+def test_make_local_synthesizes_serves_prints_working_examples_and_stops_on_ctrl_c(run_local: Any) -> None:
+    # given: Command 1 with the real CDK CLI synth (app.py's cdk-nag packs enforced), on a free port
+    command = run_local("--port", "0")
+
+    # when: it is ready
+    printed = "".join(command.read_until("Press Ctrl-C"))
+
+    # then: it synthesized, serves both routes on 127.0.0.1 and shows the emulated data
+    assert "Synthesizing with the pinned CDK CLI" in printed
+    assert "Serving http://127.0.0.1:" in printed
+    assert "GET /images/custom (AWS_IAM), GET /v3/images/custom (AWS_IAM)" in printed
+    # and: the printed signed curl examples work as pasted
+    curls = command.examples("curl -s --aws-sigv4")
+    assert len(curls) == 2
+    for curl in curls:
+        answer = json.loads(_shell(curl).stdout)
+        assert answer["images"], curl
+    # and: the printed unsigned curl is refused, as it says
+    (unsigned,) = command.examples("curl -s -i ")
+    assert "403" in _shell(unsigned).stdout.splitlines()[0]
+    # and: the printed list-images CLI example walks every PENDING image of the home Region
+    (pending_cli,) = [line for line in command.examples("AWS_ACCESS_KEY_ID=") if "PENDING --all" in line]
+    listed = json.loads(_shell(pending_cli).stdout)["images"]
+    assert len(listed) == DEFAULT_COUNTS["us-east-1"].pending
+
+    # when: Ctrl-C
+    exit_status = _interrupt(command)
+
+    # then: it stops cleanly
+    assert exit_status == 0
+    command.read_until("Stopped.")
+
+
+def test_a_given_template_without_signature_checks_and_with_an_injected_fault(
+    run_local: Any, default_template: dict[str, Any], tmp_path: Path
+) -> None:
+    # given: --template (no synth), --no-verify-sigv4, and a throttled Region
+    template = tmp_path / "ListImagesStack.template.json"
+    template.write_text(json.dumps(default_template))
+    command = run_local(
+        "--template",
+        str(template),
+        "--port",
+        "0",
+        "--no-verify-sigv4",
+        "--fault",
+        "ap-south-2=throttle",
+        "--page-size",
+        "4",
+    )
+
+    # when: it is ready
+    printed = "".join(command.read_until("Press Ctrl-C"))
+
+    # then: its examples are unsigned and work; the page size is the one asked for
+    assert "Auth:      OFF" in printed
+    first, second, faulted = command.examples("curl -s ")
+    assert "--aws-sigv4" not in first
+    assert len(json.loads(_shell(first).stdout)["images"]) == 4
+    assert json.loads(_shell(second).stdout)["images"]
+    # and: the faulted Region's example shows the API's 429
+    assert "429" in _shell(faulted).stdout.splitlines()[0]
+    assert _interrupt(command) == 0
+
+
+def test_a_busy_port_is_a_clear_error(
+    run_local: Any, default_template: dict[str, Any], tmp_path: Path
+) -> None:
+    # given: a port already in use on 127.0.0.1
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps(default_template))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        # when: the command is asked to serve on it
+        completed = subprocess.run(
+            [sys.executable, "-m", "local", "--template", str(template), "--port", str(port)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=STARTUP_LIMIT_SECONDS,
+            check=False,
+        )
+
+    # then: exit status 1 and a hint, no traceback
+    assert completed.returncode == 1
+    assert "--port 0" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_an_unknown_fault_kind_is_a_usage_error() -> None:
+    # given/when: a --fault with an unknown kind
+    completed = subprocess.run(
+        [sys.executable, "-m", "local", "--fault", "ap-south-2=meltdown"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_LIMIT_SECONDS,
+        check=False,
+    )
+
+    # then: argparse's usage error (exit 2), naming the valid kinds
+    assert completed.returncode == 2
+    assert "throttle" in completed.stderr
