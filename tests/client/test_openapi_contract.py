@@ -73,6 +73,34 @@ def test_document_declares_the_contract_essentials() -> None:
     assert document["components"]["securitySchemes"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
 
 
+def documented_examples() -> list[Any]:
+    """Every response example in the document, as (path, proxy response) params."""
+    document = load_openapi_document()
+    components = document["components"]["responses"]
+    examples = []
+    for path in LIST_IMAGES_PATHS:
+        for status, reference in document["paths"][path]["get"]["responses"].items():
+            response = components[reference["$ref"].rsplit("/", 1)[-1]]
+            headers = {name: str(header["example"]) for name, header in response.get("headers", {}).items()}
+            media = response["content"]["application/json"]
+            bodies = (
+                [media["example"]] if "example" in media else [e["value"] for e in media["examples"].values()]
+            )
+            examples += [
+                pytest.param(
+                    path, proxy_response(int(status), body, **headers), id=f"{path}-{status}-{index}"
+                )
+                for index, body in enumerate(bodies)
+            ]
+    return examples
+
+
+@pytest.mark.parametrize(("path", "response"), documented_examples())
+def test_documented_examples_conform(path: str, response: dict[str, Any]) -> None:
+    # when / then: the document's own examples are answers it allows
+    assert_conforms_to_openapi(response, path=path)
+
+
 @pytest.mark.parametrize("path", LIST_IMAGES_PATHS)
 @pytest.mark.parametrize(
     "response",
