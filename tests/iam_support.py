@@ -9,7 +9,7 @@ Used by tests/infra/test_iam_proof.py. Three steps:
    gives clients with those credentials that record every call and its error code.
 
 moto checks IAM per action only: it evaluates EC2 and CloudFormation actions against resource ``*`` and
-cannot evaluate Conditions without a request context. What these helpers prove is therefore action-level
+has no request context to evaluate Conditions with. What these helpers prove is therefore action-level
 sufficiency and minimality, nothing finer.
 """
 
@@ -70,9 +70,10 @@ def resolve_intrinsics(value: Any, template: Mapping[str, Any], environment: Aws
         return [resolve_intrinsics(item, template, environment) for item in value]
     if not isinstance(value, dict):
         return value
-    if len(value) != 1 or not next(iter(value)).startswith(("Ref", "Fn::")):
+    function = next(iter(value), "")
+    if len(value) != 1 or not (function == "Ref" or function.startswith("Fn::")):
         return {key: resolve_intrinsics(item, template, environment) for key, item in value.items()}
-    ((function, argument),) = value.items()
+    argument = value[function]
     if function == "Ref":
         return _resolve_reference(str(argument), template, environment)
     if function == "Fn::GetAtt":
@@ -163,8 +164,8 @@ def moto_evaluable(document: Mapping[str, Any]) -> dict[str, Any]:
       against resource ``*``, so any narrower (correct) ARN would be wrongly denied. ``ec2:DescribeImages``
       has no resource-level permissions in AWS either; ``cloudformation:DescribeStacks`` has, and a
       narrowing there is not checked by this proof.
-    - ``Condition`` blocks are dropped: moto evaluates them without the request's context keys (such as
-      ``aws:RequestedRegion``) and would deny every call.
+    - ``Condition`` blocks are dropped: moto has no context keys (such as ``aws:RequestedRegion``) for these
+      requests and lets every Condition pass; dropping them says so instead of relying on it.
     """
     result = copy.deepcopy(dict(document))
     for statement in _as_list(result["Statement"]):

@@ -5,8 +5,8 @@ template's ``Handler`` names) serves every imageStatus with those credentials ag
 
 What this proves, and what it does not:
 - sufficiency and minimality per ACTION: moto authorizes EC2 and CloudFormation actions against resource
-  ``*`` and cannot evaluate Conditions, so resource ARNs and Conditions of the policy are not checked here
-  (``iam_support.moto_evaluable`` says exactly what is rewritten);
+  ``*`` and has no request context for Conditions, so resource ARNs and Conditions of the policy are not
+  checked here (``iam_support.moto_evaluable`` says exactly what is rewritten);
 - the logs and xray actions Lambda needs (``iam_support.LAMBDA_SERVICE_ACTIONS``, an explicit list) are left
   out of minimality and of the comparison with observed calls: the Lambda service uses them with the role
   (log delivery, trace segments), the runtime's code never calls them.
