@@ -33,18 +33,22 @@ _AUTHORIZATION = re.compile(
 
 @dataclass(frozen=True)
 class CannedResponse:
-    """What the fake endpoint answers: a status, a JSON body and extra headers."""
+    """What the fake endpoint answers: a status, a body (JSON-encoded unless text) and extra headers."""
 
     status: int
-    body: dict[str, Any]
+    body: dict[str, Any] | str
     headers: dict[str, str] = field(default_factory=dict)
+
+    def payload(self) -> str:
+        """The body as sent."""
+        return self.body if isinstance(self.body, str) else json.dumps(self.body)
 
     def as_proxy_response(self) -> dict[str, Any]:
         """The same answer as an API Gateway proxy response dict (for the OpenAPI contract check)."""
         return {
             "statusCode": self.status,
             "headers": {"Content-Type": "application/json", **self.headers},
-            "body": json.dumps(self.body),
+            "body": self.payload(),
         }
 
 
@@ -72,13 +76,17 @@ class FakeEndpoint:
     routes: dict[tuple[str, frozenset[tuple[str, str]]], CannedResponse] = field(default_factory=dict)
     received: list[ReceivedRequest] = field(default_factory=list)
 
-    def answer(self, mount: str, query: dict[str, str], response: CannedResponse) -> None:
+    def answer(
+        self, mount: str, query: dict[str, str], response: CannedResponse, *, documented: bool = True
+    ) -> None:
         """Answer `response` to GET <mount>/images/custom with exactly this query.
 
-        The canned response must itself be one the OpenAPI document allows, so the client is tested
-        against answers the real endpoint can give.
+        The canned response must be one the OpenAPI document allows, so the client is tested against
+        answers the real endpoint can give; `documented=False` is for answers from something else
+        (a proxy, a misconfigured URL) that the client must survive.
         """
-        assert_conforms_to_openapi(response.as_proxy_response())
+        if documented:
+            assert_conforms_to_openapi(response.as_proxy_response())
         self.routes[(mount, frozenset(query.items()))] = response
 
 
@@ -133,7 +141,7 @@ def _handler_for(endpoint: FakeEndpoint) -> type[BaseHTTPRequestHandler]:
             self._send(endpoint.routes.get((mount, frozenset(query.items())), default))
 
         def _send(self, response: CannedResponse) -> None:
-            payload = json.dumps(response.body).encode()
+            payload = response.payload().encode()
             self.send_response(response.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))

@@ -215,6 +215,30 @@ def test_iterator_raises_when_a_later_page_fails(fake_endpoint: FakeEndpoint) ->
         next(images)
 
 
+def test_answer_that_is_not_a_page_is_a_client_error(fake_endpoint: FakeEndpoint) -> None:
+    # given something other than the API answers 200 (e.g. a URL pointing at another service)
+    fake_endpoint.answer(
+        STAGE_MOUNT, {"imageStatus": "AVAILABLE"}, CannedResponse(200, "<html>hello</html>"), documented=False
+    )
+
+    # when the client calls it, then it says so instead of failing with a KeyError or a JSON error
+    with pytest.raises(ListImagesClientError, match="unexpected answer") as raised:
+        stage_client(fake_endpoint).list_images_page("AVAILABLE")
+    assert not isinstance(raised.value, ListImagesApiError)
+
+
+def test_error_without_json_message_keeps_the_text(fake_endpoint: FakeEndpoint) -> None:
+    # given a proxy in front of the API answers a plain-text error
+    fake_endpoint.answer(
+        STAGE_MOUNT, {"imageStatus": "AVAILABLE"}, CannedResponse(502, "Bad Gateway\n"), documented=False
+    )
+
+    # when the client calls it, then the status and the text are reported
+    with pytest.raises(ListImagesApiError) as raised:
+        stage_client(fake_endpoint).list_images_page("AVAILABLE")
+    assert (raised.value.status, raised.value.message) == (502, "Bad Gateway")
+
+
 def test_explicit_credentials_are_used_instead_of_the_chain(fake_endpoint: FakeEndpoint) -> None:
     # given the endpoint has a page
     fake_endpoint.answer(STAGE_MOUNT, {"imageStatus": "AVAILABLE"}, CannedResponse(200, {"images": []}))
