@@ -287,6 +287,29 @@ def test_custom_domain_without_any_region_is_a_clear_error(
         ListImagesClient("https://images.example.com", botocore_session=botocore.session.Session())
 
 
+def test_no_credentials_anywhere_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # given botocore's chain finds nothing (no keys, no files, no instance metadata lookups)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in (
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+    # when a client is made, then it says there is nothing to sign with
+    with pytest.raises(ListImagesClientError, match="no AWS credentials"):
+        ListImagesClient(
+            "http://127.0.0.1:8080/prod",
+            signing_region="us-east-1",
+            botocore_session=botocore.session.Session(),
+        )
+
+
 def test_botocore_default_region_signs_a_custom_domain(
     fake_endpoint: FakeEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
