@@ -20,6 +20,7 @@ from pathlib import Path
 
 from aws_cdk import (
     Acknowledgment,
+    Annotations,
     CfnOutput,
     Duration,
     Names,
@@ -174,11 +175,14 @@ class ListImagesApi(Construct):
         )
         self._stage_name = stage_name
         self._allowed_regions = tuple(allowed_regions)
-        self._authorization_type = (
-            apigateway.AuthorizationType.NONE
-            if dangerously_allow_unauthenticated_access
-            else apigateway.AuthorizationType.IAM
-        )
+        self._authorization_type = apigateway.AuthorizationType.IAM
+        if dangerously_allow_unauthenticated_access:
+            self._authorization_type = apigateway.AuthorizationType.NONE
+            Annotations.of(self).add_warning_v2(
+                "list-images:unauthenticated",
+                "ListImagesApi serves GET /images/custom WITHOUT authorization: anyone who can reach the URL "
+                "can list this account's images (dangerously_allow_unauthenticated_access=True).",
+            )
 
         self.function_log_group = self._build_log_group("FunctionLogs", log_retention, log_removal_policy)
         self.access_log_group = self._build_log_group("AccessLogs", log_retention, log_removal_policy)

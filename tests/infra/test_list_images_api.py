@@ -10,7 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import RemovalPolicy, aws_apigateway, aws_iam, aws_logs
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from infra import list_images_api
 from infra.list_images_api import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, ListImagesApi
@@ -541,6 +541,10 @@ def test_templates_are_environment_agnostic(synthesized: Any) -> None:
     # then no partition, Region or account appears except inside values the caller passed in
     for literal in re.findall(r"arn:aws[a-z-]*:[^\"]*", text):
         assert literal in options, f"hard-coded ARN {literal}"
+    for region in re.findall(r"\b[a-z]{2}(?:-gov)?-[a-z]+-\d\b", text):
+        assert region in options, f"hard-coded Region {region}"
+    for account in re.findall(r"\b\d{12}\b", text):
+        assert account in options, f"hard-coded account {account}"
     assert "Conditions" not in template
 
 
@@ -599,6 +603,18 @@ def test_construct_exposes_its_parts() -> None:
     assert construct.api.rest_api_id
     assert construct.url
     assert len(construct.methods) == 2
+
+
+def test_unauthenticated_opt_in_removes_auth_and_warns_loudly() -> None:
+    # given the explicit opt-in; when synthesized
+    stack = build_stack({"dangerously_allow_unauthenticated_access": True})
+    template = Template.from_stack(stack)
+    # then the methods carry no authorization and the synth output carries a warning saying so
+    assert {props["AuthorizationType"] for _, props in _method_paths(template).values()} == {"NONE"}
+    warnings = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("WITHOUT authorization")
+    )
+    assert warnings
 
 
 # ---------------------------------------------------------------------------------- bad options
