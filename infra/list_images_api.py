@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from aws_cdk import (
     Names,
     RemovalPolicy,
     Stack,
+    Token,
     Validations,
 )
 from aws_cdk import aws_apigateway as apigateway
@@ -164,7 +166,9 @@ class ListImagesApi(Construct):
         super().__init__(scope, construct_id)
         self._validate_options(
             page_size=page_size,
+            allowed_regions=allowed_regions,
             private_vpc_endpoint_ids=private_vpc_endpoint_ids,
+            allowed_principal_arns=allowed_principal_arns,
             domain_name=domain_name,
             certificate_arn=certificate_arn,
             hosted_zone_id=hosted_zone_id,
@@ -259,7 +263,9 @@ class ListImagesApi(Construct):
     def _validate_options(
         *,
         page_size: int,
+        allowed_regions: Sequence[str],
         private_vpc_endpoint_ids: Sequence[str],
+        allowed_principal_arns: Sequence[str],
         domain_name: str | None,
         certificate_arn: str | None,
         hosted_zone_id: str | None,
@@ -268,14 +274,24 @@ class ListImagesApi(Construct):
         throttling_rate_limit: float,
         throttling_burst_limit: int,
     ) -> None:
+        """Reject contradictory or malformed options before anything is built (tokens pass unchecked)."""
         if not 1 <= page_size <= 1000:
             raise ValueError(f"page_size must be between 1 and 1000, got {page_size}")
+        _require_pattern("allowed_regions", allowed_regions, _REGION_NAME)
+        _require_pattern("private_vpc_endpoint_ids", private_vpc_endpoint_ids, _VPC_ENDPOINT_ID)
+        _require_pattern("allowed_principal_arns", allowed_principal_arns, _IAM_PRINCIPAL_ARN)
         if (domain_name is None) != (certificate_arn is None):
             raise ValueError("domain_name and certificate_arn must be given together")
         if (hosted_zone_id is None) != (hosted_zone_name is None):
             raise ValueError("hosted_zone_id and hosted_zone_name must be given together")
-        if hosted_zone_id is not None and domain_name is None:
-            raise ValueError("hosted_zone_id needs domain_name")
+        if hosted_zone_name is not None and domain_name is None:
+            raise ValueError("hosted_zone_id/hosted_zone_name need domain_name")
+        if (
+            hosted_zone_name is not None
+            and domain_name is not None
+            and not _in_zone(domain_name, hosted_zone_name)
+        ):
+            raise ValueError(f"domain_name {domain_name!r} is not inside hosted zone {hosted_zone_name!r}")
         if disable_default_endpoint and domain_name is None:
             raise ValueError("disable_default_endpoint needs a custom domain (domain_name)")
         if private_vpc_endpoint_ids and domain_name is not None:
@@ -571,6 +587,24 @@ class ListImagesApi(Construct):
             for method in self.methods:
                 _acknowledge(method, "AwsSolutions-COG4", _IAM_NOT_COGNITO_REASON)
         # Unauthenticated access is deliberately NOT acknowledged: the embedding app must do it.
+
+
+_REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_VPC_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]+$")
+_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
+
+
+def _require_pattern(argument: str, values: Sequence[str], pattern: re.Pattern[str]) -> None:
+    if isinstance(values, str):  # a bare string would be read character by character
+        raise TypeError(f"{argument} must be a list of strings, not a string")
+    for value in values:
+        if not Token.is_unresolved(value) and not pattern.match(value):
+            raise ValueError(f"{argument}: malformed value {value!r}")
+
+
+def _in_zone(domain_name: str, zone_name: str) -> bool:
+    domain, zone = domain_name.rstrip(".").lower(), zone_name.rstrip(".").lower()
+    return domain == zone or domain.endswith("." + zone)
 
 
 def _acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:

@@ -625,6 +625,18 @@ def test_unauthenticated_opt_in_removes_auth_and_warns_loudly() -> None:
         ({"page_size": 1001}, "page_size"),
         ({"domain_name": "a.example.com"}, "certificate_arn"),
         ({"hosted_zone_id": "Z1", "hosted_zone_name": "example.com"}, "domain_name"),
+        (
+            {
+                "domain_name": "images.example.org",
+                "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+                "hosted_zone_id": "Z1",
+                "hosted_zone_name": "example.com",
+            },
+            "not inside hosted zone",
+        ),
+        ({"allowed_regions": ["us-east1"]}, "us-east1"),
+        ({"private_vpc_endpoint_ids": ["vpc-123"]}, "vpc-123"),
+        ({"allowed_principal_arns": ["ImageBuilders"]}, "ImageBuilders"),
         ({"hosted_zone_id": "Z1"}, "hosted_zone_name"),
         ({"disable_default_endpoint": True}, "custom domain"),
         (
@@ -686,3 +698,9 @@ def test_asset_excludes_caches_and_tests(tmp_path: Path, monkeypatch: pytest.Mon
     (staged,) = [path for path in outdir.iterdir() if path.name.startswith("asset.")]
     shipped = sorted(str(path.relative_to(staged)) for path in staged.rglob("*") if path.is_file())
     assert shipped == ["listimages/handler.py"]
+
+
+def test_a_bare_string_where_a_list_is_expected_is_refused() -> None:
+    # given one Region passed as a string instead of a list; then a clear TypeError, nothing built
+    with pytest.raises(TypeError, match="allowed_regions must be a list"):
+        build_stack({"allowed_regions": "us-east-1"})
