@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConflictingParameterError, InvalidInputError, InvalidRequestBodyError, ThrottledError
-from .images import CallCounter, Deadline, ImageSummary, read_images_page
+from .images import CAMEL_CASE, CallCounter, Deadline, read_images_page
 
 logger = logging.getLogger(__name__)
 # Lambda's native JSON logging sets the level from AWS_LAMBDA_LOG_LEVEL; anywhere else, log requests at INFO.
@@ -137,26 +137,6 @@ def _inputs(request: HttpRequest) -> dict[str, str | None]:
     return inputs
 
 
-def _camel_case(image: ImageSummary) -> dict[str, Any]:
-    """The response's camelCase entry (absent fields omitted)."""
-    if image.ami_id is not None:
-        return {
-            "imageId": image.image_id,
-            "ec2AmiInfo": {"amiId": image.ami_id},
-            "imageBuildStatus": image.image_build_status,
-            "region": image.region,
-            "version": image.version,
-        }
-    return {
-        "imageId": image.image_id,
-        "imageBuildStatus": image.image_build_status,
-        "cloudformationStackStatus": image.cloudformation_stack_status,
-        "cloudformationStackArn": image.cloudformation_stack_arn,
-        "region": image.region,
-        "version": image.version,
-    }
-
-
 def _response(
     status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -234,9 +214,10 @@ def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
                 inputs["nextToken"],
                 deadline=_deadline_of(context),
                 counter=counter,
+                keys=CAMEL_CASE,
             )
             region, count = page.region, len(page.images)
-            body: dict[str, Any] = {"images": [_camel_case(image) for image in page.images]}
+            body: dict[str, Any] = {"images": page.images}
             if page.next_token is not None:
                 body["nextToken"] = page.next_token
             response = _response(200, body)

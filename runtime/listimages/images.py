@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -80,35 +81,34 @@ Deadline = Callable[[], float]
 PageReader = Callable[[str, str | None, int], AwsPage]
 
 
-class ImageSummary(NamedTuple):
-    """One listed image; ``ami_id`` for AVAILABLE, the two stack fields for PENDING/FAILED."""
+class EntryKeys(NamedTuple):
+    """The key names of an image entry: snake_case for the Python call, camelCase for the JSON API.
+
+    Entries are built once, directly with the caller's names: no intermediate objects, no renaming pass.
+    """
 
     image_id: str
+    ec2_ami_info: str
+    ami_id: str
     image_build_status: str
+    cloudformation_stack_status: str
+    cloudformation_stack_arn: str
     region: str
     version: str
-    ami_id: str | None = None
-    cloudformation_stack_status: str | None = None
-    cloudformation_stack_arn: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        """The library's snake_case entry (absent fields omitted), as on the reference page."""
-        if self.ami_id is not None:
-            return {
-                "image_id": self.image_id,
-                "ec2_ami_info": {"ami_id": self.ami_id},
-                "image_build_status": self.image_build_status,
-                "region": self.region,
-                "version": self.version,
-            }
-        return {
-            "image_id": self.image_id,
-            "image_build_status": self.image_build_status,
-            "cloudformation_stack_status": self.cloudformation_stack_status,
-            "cloudformation_stack_arn": self.cloudformation_stack_arn,
-            "region": self.region,
-            "version": self.version,
-        }
+
+SNAKE_CASE = EntryKeys(*EntryKeys._fields)
+CAMEL_CASE = EntryKeys(
+    image_id="imageId",
+    ec2_ami_info="ec2AmiInfo",
+    ami_id="amiId",
+    image_build_status="imageBuildStatus",
+    cloudformation_stack_status="cloudformationStackStatus",
+    cloudformation_stack_arn="cloudformationStackArn",
+    region="region",
+    version="version",
+)
+ImageEntry = dict[str, Any]
 
 
 @dataclass
@@ -122,14 +122,14 @@ class CallCounter:
 class ImagesPage:
     """One page of the listing, as ``read_images_page`` returns it."""
 
-    images: list[ImageSummary]
+    images: list[ImageEntry]
     next_token: str | None
     region: str
     aws_calls: int = field(default=0)
 
     def as_dict(self) -> dict[str, Any]:
-        """The library's snake_case result: ``images`` always, ``next_token`` when there is one."""
-        result: dict[str, Any] = {"images": [image.as_dict() for image in self.images]}
+        """The library's result: ``images`` always, ``next_token`` when there is one."""
+        result: dict[str, Any] = {"images": self.images}
         if self.next_token is not None:
             result["next_token"] = self.next_token
         return result
@@ -162,7 +162,7 @@ def _is_version(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value != ""
 
 
-def image_summary_from_ami(ami: Mapping[str, Any], region: str) -> ImageSummary | None:
+def image_from_ami(ami: Mapping[str, Any], region: str, keys: EntryKeys) -> ImageEntry | None:
     """The AVAILABLE entry for an AMI, or None when the AMI is not one (or cannot be a schema-valid one)."""
     tags = _tags(ami)
     if IMAGE_ID_TAG not in tags or tags.get(BUILD_STATUS_TAG) != AVAILABLE_BUILD_STATUS:
@@ -171,12 +171,18 @@ def image_summary_from_ami(ami: Mapping[str, Any], region: str) -> ImageSummary 
     if not (_is_image_id(image_id) and _is_version(version) and isinstance(ami_id, str)):
         logger.warning("Skipped an AMI that cannot yield a schema-valid image", extra={"amiId": ami_id})
         return None
-    return ImageSummary(image_id, "BUILD_COMPLETE", region, version, ami_id=ami_id)
+    return {
+        keys.image_id: image_id,
+        keys.ec2_ami_info: {keys.ami_id: ami_id},
+        keys.image_build_status: "BUILD_COMPLETE",
+        keys.region: region,
+        keys.version: version,
+    }
 
 
-def image_summary_from_stack(
-    stack: Mapping[str, Any], region: str, stack_statuses: frozenset[str]
-) -> ImageSummary | None:
+def image_from_stack(
+    stack: Mapping[str, Any], region: str, keys: EntryKeys, stack_statuses: frozenset[str]
+) -> ImageEntry | None:
     """The PENDING/FAILED entry for a top-level image-builder stack whose status is in ``stack_statuses``."""
     status = stack.get("StackStatus")
     if stack.get("ParentId") or status not in stack_statuses:
@@ -188,23 +194,25 @@ def image_summary_from_stack(
     if not (_is_image_id(image_id) and _is_version(version) and isinstance(stack_arn, str)):
         logger.warning("Skipped stack that cannot yield a schema-valid image", extra={"stackArn": stack_arn})
         return None
-    return ImageSummary(
-        image_id,
-        BUILD_STATUS_BY_STACK_STATUS[str(status)],
-        region,
-        version,
-        cloudformation_stack_status=str(status),
-        cloudformation_stack_arn=stack_arn,
-    )
+    return {
+        keys.image_id: image_id,
+        keys.image_build_status: BUILD_STATUS_BY_STACK_STATUS[str(status)],
+        keys.cloudformation_stack_status: status,
+        keys.cloudformation_stack_arn: stack_arn,
+        keys.region: region,
+        keys.version: version,
+    }
 
 
 def _source_for(
-    image_status: str, region: str
-) -> tuple[PageReader, Callable[[Mapping[str, Any]], ImageSummary | None]]:
+    image_status: str, region: str, keys: EntryKeys
+) -> tuple[PageReader, Callable[[Mapping[str, Any]], ImageEntry | None]]:
     if image_status == "AVAILABLE":
-        return describe_images_page, lambda ami: image_summary_from_ami(ami, region)
+        return describe_images_page, functools.partial(image_from_ami, region=region, keys=keys)
     statuses = STACK_STATUSES_BY_IMAGE_STATUS[image_status]
-    return describe_stacks_page, lambda stack: image_summary_from_stack(stack, region, statuses)
+    return describe_stacks_page, functools.partial(
+        image_from_stack, region=region, keys=keys, stack_statuses=statuses
+    )
 
 
 def _validate_image_status(image_status: object) -> str:
@@ -223,10 +231,12 @@ def read_images_page(
     page_size: int | None = None,
     deadline: Deadline | None = None,
     counter: CallCounter | None = None,
+    keys: EntryKeys = SNAKE_CASE,
 ) -> ImagesPage:
     """One page of images with its AWS call count; see ``list_images`` for the arguments and errors.
 
     ``counter`` (optional) is incremented for every AWS call, also when the request then fails.
+    ``keys`` names the entries' fields (``SNAKE_CASE`` or ``CAMEL_CASE``).
     """
     status = _validate_image_status(image_status)
     resolved_region = resolve_region(region or None)
@@ -235,10 +245,10 @@ def read_images_page(
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
         raise InvalidInputError(f"page_size must be an integer in 1..{MAX_PAGE_SIZE}")
     calls = counter or CallCounter()
-    fetch, to_summary = _source_for(status, resolved_region)
+    fetch, to_entry = _source_for(status, resolved_region, keys)
     home = home_region()
 
-    images: list[ImageSummary] = []
+    images: list[ImageEntry] = []
     aws_token, offset = cursor.aws_token, cursor.offset
     while True:
         if deadline is not None and deadline() < CALL_RESERVE_SECONDS:
@@ -252,13 +262,13 @@ def read_images_page(
                 error, region=resolved_region, home_region=home, had_token=aws_token is not None
             ) from error
         for index in range(offset, len(page.items)):
-            summary = to_summary(page.items[index])
-            if summary is None:
+            entry = to_entry(page.items[index])
+            if entry is None:
                 continue
             if len(images) == size:
                 # The page is full and one more image exists: resume at it, inside this AWS page.
                 return _page(images, status, resolved_region, Cursor(aws_token, index), calls)
-            images.append(summary)
+            images.append(entry)
         if page.next_token is None:
             return _page(images, status, resolved_region, None, calls)
         aws_token, offset = page.next_token, 0
@@ -268,7 +278,7 @@ def read_images_page(
 
 
 def _page(
-    images: list[ImageSummary], image_status: str, region: str, resume: Cursor | None, calls: CallCounter
+    images: list[ImageEntry], image_status: str, region: str, resume: Cursor | None, calls: CallCounter
 ) -> ImagesPage:
     token = None if resume is None else encode_token(image_status, region, resume)
     return ImagesPage(images=images, next_token=token, region=region, aws_calls=calls.aws_calls)

@@ -60,7 +60,11 @@ def home_region() -> str:
 
 def home_partition() -> Partition:
     """The partition that contains the home Region."""
-    region = home_region()
+    return _partition_of(home_region())
+
+
+@functools.cache
+def _partition_of(region: str) -> Partition:
     for partition in _partitions():
         if partition.has_region(region):
             return partition
