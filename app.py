@@ -22,6 +22,7 @@ _STRING_OPTIONS = {
     "stage-name": "stage_name",
     "log-level": "log_level",
     "permissions-boundary-arn": "permissions_boundary_arn",
+    "log-encryption-key-arn": "log_encryption_key_arn",
     "web-acl-arn": "web_acl_arn",
     "domain-name": "domain_name",
     "certificate-arn": "certificate_arn",

@@ -34,6 +34,7 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
@@ -104,6 +105,7 @@ class ListImagesApi(Construct):
         throttling_burst_limit: int = 20,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         log_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        log_encryption_key_arn: str | None = None,
         private_vpc_endpoint_ids: Sequence[str] = (),
         allowed_principal_arns: Sequence[str] = (),
         create_invoker_role: bool = False,
@@ -139,6 +141,9 @@ class ListImagesApi(Construct):
             Stage-wide steady-state requests per second and burst.
         log_retention, log_removal_policy:
             Retention and removal policy of the function and access log groups.
+        log_encryption_key_arn:
+            KMS key encrypting both log groups; its key policy must let CloudWatch Logs of this Region
+            use it. None (default): CloudWatch Logs' service-owned encryption.
         private_vpc_endpoint_ids:
             ``vpce-...`` ids: makes the API PRIVATE, reachable only through these interface endpoints.
         allowed_principal_arns:
@@ -165,7 +170,9 @@ class ListImagesApi(Construct):
         """
         super().__init__(scope, construct_id)
         self._validate_options(
+            stage_name=stage_name,
             page_size=page_size,
+            memory_size_mb=memory_size_mb,
             allowed_regions=allowed_regions,
             private_vpc_endpoint_ids=private_vpc_endpoint_ids,
             allowed_principal_arns=allowed_principal_arns,
@@ -188,8 +195,17 @@ class ListImagesApi(Construct):
                 "can list this account's images (dangerously_allow_unauthenticated_access=True).",
             )
 
-        self.function_log_group = self._build_log_group("FunctionLogs", log_retention, log_removal_policy)
-        self.access_log_group = self._build_log_group("AccessLogs", log_retention, log_removal_policy)
+        log_key = (
+            kms.Key.from_key_arn(self, "LogEncryptionKey", log_encryption_key_arn)
+            if log_encryption_key_arn is not None
+            else None
+        )
+        self.function_log_group = self._build_log_group(
+            "FunctionLogs", log_retention, log_removal_policy, log_key
+        )
+        self.access_log_group = self._build_log_group(
+            "AccessLogs", log_retention, log_removal_policy, log_key
+        )
         self.role = self._build_role()
         self.function = self._build_function(
             page_size=page_size,
@@ -221,6 +237,7 @@ class ListImagesApi(Construct):
         if permissions_boundary_arn is not None:
             self._apply_permissions_boundary(permissions_boundary_arn)
         self._acknowledge_accepted_findings(
+            log_encryption=log_encryption_key_arn is not None,
             web_acl=web_acl_arn is not None,
             execution_logging=execution_logging_level is not None,
             reserved_concurrency=reserved_concurrent_executions is not None,
@@ -262,7 +279,9 @@ class ListImagesApi(Construct):
     @staticmethod
     def _validate_options(
         *,
+        stage_name: str,
         page_size: int,
+        memory_size_mb: int,
         allowed_regions: Sequence[str],
         private_vpc_endpoint_ids: Sequence[str],
         allowed_principal_arns: Sequence[str],
@@ -275,8 +294,12 @@ class ListImagesApi(Construct):
         throttling_burst_limit: int,
     ) -> None:
         """Reject contradictory or malformed options before anything is built (tokens pass unchecked)."""
+        if not _STAGE_NAME.match(stage_name):
+            raise ValueError(f"stage_name must be letters, digits, '-' or '_', got {stage_name!r}")
         if not 1 <= page_size <= 1000:
             raise ValueError(f"page_size must be between 1 and 1000, got {page_size}")
+        if not 128 <= memory_size_mb <= 10240:
+            raise ValueError(f"memory_size_mb must be between 128 and 10240, got {memory_size_mb}")
         _require_pattern("allowed_regions", allowed_regions, _REGION_NAME)
         _require_pattern("private_vpc_endpoint_ids", private_vpc_endpoint_ids, _VPC_ENDPOINT_ID)
         _require_pattern("allowed_principal_arns", allowed_principal_arns, _IAM_PRINCIPAL_ARN)
@@ -300,9 +323,19 @@ class ListImagesApi(Construct):
             raise ValueError("throttling limits must be positive")
 
     def _build_log_group(
-        self, construct_id: str, retention: logs.RetentionDays, removal_policy: RemovalPolicy
+        self,
+        construct_id: str,
+        retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+        encryption_key: kms.IKey | None,
     ) -> logs.LogGroup:
-        return logs.LogGroup(self, construct_id, retention=retention, removal_policy=removal_policy)
+        return logs.LogGroup(
+            self,
+            construct_id,
+            retention=retention,
+            removal_policy=removal_policy,
+            encryption_key=encryption_key,
+        )
 
     def _build_role(self) -> iam.Role:
         role = iam.Role(
@@ -558,7 +591,7 @@ class ListImagesApi(Construct):
 
     # -------------------------------------------------------------------------- nag acknowledgments
     def _acknowledge_accepted_findings(
-        self, *, web_acl: bool, execution_logging: bool, reserved_concurrency: bool
+        self, *, log_encryption: bool, web_acl: bool, execution_logging: bool, reserved_concurrency: bool
     ) -> None:
         """Acknowledge, on the narrowest construct, the findings this design accepts (see infra.md)."""
         policy = self.role.node.find_child("DefaultPolicy")
@@ -572,8 +605,9 @@ class ListImagesApi(Construct):
         _acknowledge(self.function, "NIST.800.53.R5-LambdaInsideVPC", _NO_VPC_REASON)
         if not reserved_concurrency:
             _acknowledge(self.function, "NIST.800.53.R5-LambdaConcurrency", _NO_RESERVED_CONCURRENCY_REASON)
-        for log_group in (self.function_log_group, self.access_log_group):
-            _acknowledge(log_group, "NIST.800.53.R5-CloudWatchLogGroupEncrypted", _LOG_ENCRYPTION_REASON)
+        if not log_encryption:
+            for log_group in (self.function_log_group, self.access_log_group):
+                _acknowledge(log_group, "NIST.800.53.R5-CloudWatchLogGroupEncrypted", _LOG_ENCRYPTION_REASON)
         stage = self.api.deployment_stage
         _acknowledge(stage, "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted", _NO_CACHE_REASON)
         _acknowledge(stage, "NIST.800.53.R5-APIGWSSLEnabled", _NO_CLIENT_CERTIFICATE_REASON)
@@ -589,6 +623,7 @@ class ListImagesApi(Construct):
         # Unauthenticated access is deliberately NOT acknowledged: the embedding app must do it.
 
 
+_STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _VPC_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]+$")
 _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")

@@ -42,9 +42,13 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
         "allowed_principal_arns": ["arn:aws:iam::123456789012:role/ImageBuilders"],
         "create_invoker_role": True,
     },
+    # The hardened-IAM configuration; it also encrypts the log groups with a customer-managed key.
     "boundary_regions": {
         "permissions_boundary_arn": "arn:aws:iam::123456789012:policy/DeveloperBoundary",
         "allowed_regions": ["us-east-1", "eu-west-1"],
+        "log_encryption_key_arn": (
+            "arn:aws:kms:us-east-1:123456789012:key/0123abcd-4567-89ef-0123-456789abcdef"
+        ),
     },
 }
 

@@ -305,6 +305,18 @@ def test_log_groups_have_retention_and_removal_policy(default_config: Template) 
         assert "LogGroupName" not in log_group["Properties"]
 
 
+def test_log_groups_use_the_given_kms_key_only_when_given(
+    boundary_config: Template, default_config: Template
+) -> None:
+    # given the configuration with a log encryption key, and the default one
+    key_arn = CONFIGURATIONS["boundary_regions"]["log_encryption_key_arn"]
+    # then both of its log groups use that key, and the default log groups use none
+    for log_group in resources_of_type(boundary_config, "AWS::Logs::LogGroup").values():
+        assert log_group["Properties"]["KmsKeyId"] == key_arn
+    for log_group in resources_of_type(default_config, "AWS::Logs::LogGroup").values():
+        assert "KmsKeyId" not in log_group["Properties"]
+
+
 def test_log_retention_and_removal_policy_are_configurable() -> None:
     # given short retention and DESTROY; when synthesized
     template = Template.from_stack(
@@ -622,6 +634,8 @@ def test_unauthenticated_opt_in_removes_auth_and_warns_loudly() -> None:
     ("options", "message"),
     [
         ({"page_size": 0}, "page_size"),
+        ({"stage_name": "prod/v1"}, "stage_name"),
+        ({"memory_size_mb": 64}, "memory_size_mb"),
         ({"page_size": 1001}, "page_size"),
         ({"domain_name": "a.example.com"}, "certificate_arn"),
         ({"hosted_zone_id": "Z1", "hosted_zone_name": "example.com"}, "domain_name"),
