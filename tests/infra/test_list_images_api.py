@@ -9,7 +9,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import RemovalPolicy, aws_apigateway, aws_iam, aws_logs
+from aws_cdk import RemovalPolicy, aws_apigateway, aws_iam, aws_lambda, aws_logs
 from aws_cdk.assertions import Annotations, Match, Template
 
 from infra import list_images_api
@@ -605,16 +605,19 @@ def test_grant_invoke_gives_a_grantee_the_two_methods_only() -> None:
 
 
 def test_construct_exposes_its_parts() -> None:
-    # given a construct; then its parts are reachable for composition
-    construct = _fresh_stack({"create_invoker_role": True}).list_images
-    assert construct.function.runtime.name == "python3.14"
-    assert construct.role.role_arn
-    assert construct.invoker_role is not None
-    assert construct.function_log_group.log_group_arn
-    assert construct.access_log_group.log_group_arn
-    assert construct.api.rest_api_id
-    assert construct.url
-    assert len(construct.methods) == 2
+    # given a construct with the invoker role
+    construct = build_stack({"create_invoker_role": True}).list_images
+    # then its parts are the CDK objects an embedding stack composes with
+    assert isinstance(construct.api, aws_apigateway.RestApi)
+    assert isinstance(construct.function, aws_lambda.Function)
+    assert isinstance(construct.role, aws_iam.Role)
+    assert isinstance(construct.invoker_role, aws_iam.Role)
+    assert isinstance(construct.function_log_group, aws_logs.LogGroup)
+    assert isinstance(construct.access_log_group, aws_logs.LogGroup)
+    assert construct.function.role is construct.role
+    assert [method.http_method for method in construct.methods] == ["GET", "GET"]
+    assert [method.resource.path for method in construct.methods] == ["/images/custom", "/v3/images/custom"]
+    assert construct.url == construct.api.url
 
 
 def test_unauthenticated_opt_in_removes_auth_and_warns_loudly() -> None:
