@@ -85,10 +85,6 @@ class ConflictingParameterError(InvalidInputError):
 class ThrottledError(ListImagesError):
     """AWS throttled the request beyond the client's retries; the caller should retry later."""
 
-    def __init__(self, detail: str, retry_after_seconds: int = 2) -> None:
-        super().__init__(detail)
-        self.retry_after_seconds = retry_after_seconds
-
 
 class UpstreamError(ListImagesError):
     """AWS failed in a way the caller cannot fix (access denied, 5xx, timeouts); detail is for the log."""

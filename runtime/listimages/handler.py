@@ -28,6 +28,7 @@ if not os.environ.get("AWS_LAMBDA_LOG_LEVEL"):
 
 ROUTES = frozenset({"/images/custom", "/v3/images/custom"})
 PARAMETERS = ("imageStatus", "region", "nextToken")
+# AWS throttling clears within seconds; the client's own retries have already waited about that long.
 RETRY_AFTER_SECONDS = 2
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}", re.ASCII)
@@ -43,7 +44,8 @@ class HttpRequest:
     method: str
     path: str
     query: Mapping[str, str]
-    body: str | None
+    body: Any
+    body_is_base64: bool
     request_id: str | None
 
 
@@ -86,18 +88,19 @@ def _parse_event(event: Mapping[str, Any]) -> HttpRequest:
         method=method.upper(),
         path=path,
         query=query,
-        body=_body_text(event),
+        body=event.get("body"),
+        body_is_base64=bool(event.get("isBase64Encoded")),
         request_id=context.get("requestId") if isinstance(context.get("requestId"), str) else None,
     )
 
 
-def _body_text(event: Mapping[str, Any]) -> str | None:
-    body = event.get("body")
+def _body_text(request: HttpRequest) -> str | None:
+    body = request.body
     if body is None:
         return None
     if not isinstance(body, str):
         raise InvalidRequestBodyError(_BODY_NOT_OBJECT)
-    if event.get("isBase64Encoded"):
+    if request.body_is_base64:
         try:
             body = base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
@@ -125,7 +128,7 @@ def _body_parameters(body: str | None) -> dict[str, str | None]:
 
 def _inputs(request: HttpRequest) -> dict[str, str | None]:
     """imageStatus, region and nextToken from the query string and the JSON body (they must agree)."""
-    from_body = _body_parameters(request.body)
+    from_body = _body_parameters(_body_text(request))
     inputs: dict[str, str | None] = {}
     for name in PARAMETERS:
         in_query, in_body = request.query.get(name), from_body.get(name)
@@ -157,7 +160,7 @@ def _error_response(error: Exception, request_id: str) -> dict[str, Any]:
         return _response(
             429,
             {"message": "Too Many Requests: AWS is throttling requests, retry later"},
-            {"Retry-After": str(error.retry_after_seconds)},
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     # The detail (AWS text, ARNs, stack trace) goes to the log only.
     logger.error("Request failed", exc_info=error, extra={"requestId": request_id})

@@ -301,3 +301,12 @@ def test_error_requests_are_logged_too(fake_aws: FakeAws, caplog: pytest.LogCapt
 
     (line,) = [r for r in caplog.records if r.getMessage() == "listImages request"]
     assert (line.status, line.imageStatus, line.awsCalls, line.count) == (400, "NOPE", 0, None)
+
+
+def test_routing_comes_before_reading_the_body(fake_aws: FakeAws) -> None:
+    # Given a request to an unknown path with an undecodable body
+    event = v1_event({"imageStatus": "AVAILABLE"}, path="/other", body="{}")
+    event.update(body="%%%", isBase64Encoded=True)
+
+    # Then the answer is about the route, not the body
+    assert invoke(event).status == 404
