@@ -253,17 +253,25 @@ def test_lambda_asset_is_staged_from_the_installed_package(embedding_run: Embedd
         assert not any(staged.rglob("__pycache__")), code_key
 
 
-def test_wheel_ships_every_runtime_module_of_the_repository(embedding_run: EmbeddingRun) -> None:
-    # given the runtime modules of the repository and those installed from the wheel
-    def modules(root: Path) -> set[str]:
-        return {
-            path.relative_to(root).as_posix()
-            for path in root.rglob("*.py")
-            if "__pycache__" not in path.parts
-        }
+def python_modules(root: Path) -> set[str]:
+    """Paths (relative to ``root``) of the Python modules under ``root``, caches and tests left out."""
+    return {
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*.py")
+        if "__pycache__" not in path.parts and "tests" not in path.parts
+    }
 
-    # then the wheel left none out (a new subpackage missing from pyproject's package list would show here)
-    assert modules(embedding_run.site_packages / PACKAGE / "runtime") == modules(REPO_ROOT / "runtime")
+
+def test_wheel_ships_every_module_of_the_repository_packages(embedding_run: EmbeddingRun) -> None:
+    # given the modules of the repository's package directories, placed where pyproject maps them
+    expected = python_modules(REPO_ROOT / "infra")
+    for subpackage in ("runtime", "client"):
+        expected |= {f"{subpackage}/{module}" for module in python_modules(REPO_ROOT / subpackage)}
+    # when the installed package is listed
+    installed = python_modules(embedding_run.site_packages / PACKAGE)
+    # then the wheel left none out and added none (a new subpackage missing from pyproject's explicit
+    # package list would be missing here)
+    assert installed == expected
 
 
 def test_physical_name_check_sees_a_shared_name_and_ignores_references_and_stage_names() -> None:
