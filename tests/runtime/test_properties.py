@@ -32,7 +32,7 @@ EVENT_KEYS = [
     "body",
 ]
 
-_text = st.text(max_size=30)
+_text = st.text(max_size=12)
 _cursor = st.builds(
     Cursor,
     aws_token=st.one_of(st.none(), st.sampled_from(["page-at-1", "page-at-2", "page-at-999"]), _text),
