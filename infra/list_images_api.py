@@ -170,6 +170,7 @@ class ListImagesApi(Construct):
         """
         super().__init__(scope, construct_id)
         self._validate_options(
+            timeout_seconds=self.TIMEOUT.to_seconds(),
             stage_name=stage_name,
             page_size=page_size,
             memory_size_mb=memory_size_mb,
@@ -279,6 +280,7 @@ class ListImagesApi(Construct):
     @staticmethod
     def _validate_options(
         *,
+        timeout_seconds: float,
         stage_name: str,
         page_size: int,
         memory_size_mb: int,
@@ -321,6 +323,8 @@ class ListImagesApi(Construct):
             raise ValueError("a custom domain is not supported together with a PRIVATE endpoint")
         if throttling_rate_limit <= 0 or throttling_burst_limit <= 0:
             raise ValueError("throttling limits must be positive")
+        if timeout_seconds >= API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS:
+            raise ValueError("the function timeout must stay below API Gateway's 29 s integration limit")
 
     def _build_log_group(
         self,

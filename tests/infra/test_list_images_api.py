@@ -721,3 +721,14 @@ def test_a_bare_string_where_a_list_is_expected_is_refused() -> None:
     # given one Region passed as a string instead of a list; then a clear TypeError, nothing built
     with pytest.raises(TypeError, match="allowed_regions must be a list"):
         build_stack({"allowed_regions": "us-east-1"})
+
+
+def test_a_timeout_at_the_api_gateway_limit_is_refused() -> None:
+    # given a subclass that raises the function timeout to API Gateway's 29 s limit
+    class SlowListImagesApi(ListImagesApi):
+        TIMEOUT = cdk.Duration.seconds(API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS)
+
+    stack = cdk.Stack(cdk.App(context=load_cdk_context()), "Slow")
+    # when it is built; then it fails clearly instead of letting callers see 504s
+    with pytest.raises(ValueError, match="below API Gateway"):
+        SlowListImagesApi(stack, "ListImages")
