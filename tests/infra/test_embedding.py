@@ -62,7 +62,18 @@ def build_wheel(source: Path, workdir: Path) -> Path:
     """Build the project's wheel from a copy of ``source``; return its path."""
     tree = workdir / "source"
     shutil.copytree(source, tree, ignore=_NOT_COPIED)
-    built = run([sys.executable, "-m", "build", "--wheel", "--outdir", str(workdir / "dist"), str(tree)])
+    built = run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(workdir / "dist"),
+            str(tree),
+        ]
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = (workdir / "dist").glob("*.whl")
     return wheel
