@@ -5,6 +5,7 @@ a token whose walk still returns everything exactly once."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
@@ -170,7 +171,7 @@ def test_slow_aws_gives_partial_pages_with_tokens_and_the_walk_completes_exactly
     fake_aws.seconds_per_call = seconds_per_call
     contexts: list[FakeLambdaContext] = []
 
-    def page(token: str | None) -> dict[str, object]:
+    def page(token: str | None) -> dict[str, Any]:
         # Each request runs in its own invocation with a 25 s budget
         context = FakeLambdaContext(timeout_seconds=25.0, clock=FakeClock())
         fake_aws.clock = context.clock
@@ -185,7 +186,7 @@ def test_slow_aws_gives_partial_pages_with_tokens_and_the_walk_completes_exactly
     # Then pages are partial with a token, every invocation ended with time left to answer, and the walk
     # returned each build exactly once
     assert len(pages) > 1
-    assert all(len(p["images"]) < 1000 for p in pages)  # type: ignore[arg-type]
+    assert all(len(p["images"]) < 1000 for p in pages)
     assert all(context.get_remaining_time_in_millis() >= 1000 for context in contexts)
     assert ids_of(pages) == [s["StackId"] for s in fake_aws.stacks]
 

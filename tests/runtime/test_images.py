@@ -4,6 +4,7 @@ the region argument, schema safety, and argument validation of the library call.
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
 import pytest
 from botocore.session import get_session
@@ -15,7 +16,7 @@ from tests.runtime.support import OTHER_ACCOUNT_ID
 
 # All CloudFormation stack statuses, from botocore's service model (23 today).
 ALL_STACK_STATUSES = list(
-    get_session().get_service_model("cloudformation").shape_for("StackStatus").enum  # type: ignore[attr-defined]
+    cast(Any, get_session().get_service_model("cloudformation").shape_for("StackStatus")).enum
 )
 
 
@@ -175,10 +176,10 @@ def test_bad_status_raises_instead_of_listing_nothing(image_status: str) -> None
 @pytest.mark.usefixtures("fake_aws")
 def test_missing_status_raises() -> None:
     with pytest.raises(MissingImageStatusError):
-        list_images(None)  # type: ignore[arg-type]
+        list_images(cast(Any, None))
 
 
 @pytest.mark.parametrize("page_size", [0, -1, 1001, True, 2.5])
 def test_bad_page_size_raises(fake_aws: object, page_size: object) -> None:
     with pytest.raises(InvalidInputError, match="page_size"):
-        list_images("AVAILABLE", page_size=page_size)  # type: ignore[arg-type]
+        list_images("AVAILABLE", page_size=cast(Any, page_size))

@@ -54,13 +54,13 @@ def _token(draw: st.DrawFn) -> str:
     """Real tokens, tokens with one character changed or cut short, and arbitrary text."""
     kind = draw(st.sampled_from(["issued", "edited", "cut", "text"]))
     if kind == "text":
-        return draw(_text)
-    token = draw(_issued_token)
+        return str(draw(_text))
+    token = str(draw(_issued_token))
     if kind == "cut":
         return token[: draw(st.integers(0, len(token)))]
     if kind == "edited":
         index = draw(st.integers(0, len(token) - 1))
-        return token[:index] + draw(st.characters()) + token[index + 1 :]
+        return token[:index] + str(draw(st.characters())) + token[index + 1 :]
     return token
 
 
