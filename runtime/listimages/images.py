@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
@@ -208,11 +207,9 @@ def _source_for(
     image_status: str, region: str, keys: EntryKeys
 ) -> tuple[PageReader, Callable[[Mapping[str, Any]], ImageEntry | None]]:
     if image_status == "AVAILABLE":
-        return describe_images_page, functools.partial(image_from_ami, region=region, keys=keys)
+        return describe_images_page, lambda ami: image_from_ami(ami, region, keys)
     statuses = STACK_STATUSES_BY_IMAGE_STATUS[image_status]
-    return describe_stacks_page, functools.partial(
-        image_from_stack, region=region, keys=keys, stack_statuses=statuses
-    )
+    return describe_stacks_page, lambda stack: image_from_stack(stack, region, keys, statuses)
 
 
 def _validate_image_status(image_status: object) -> str:

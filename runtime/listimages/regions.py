@@ -73,7 +73,12 @@ def _partition_of(region: str) -> Partition:
 
 def allowed_regions() -> frozenset[str] | None:
     """The deployment's allow-list (``LIST_IMAGES_ALLOWED_REGIONS``, comma-separated); None = no limit."""
-    names = {name.strip() for name in os.environ.get(ALLOWED_REGIONS_VARIABLE, "").split(",")}
+    return _parse_allow_list(os.environ.get(ALLOWED_REGIONS_VARIABLE, ""))
+
+
+@functools.cache
+def _parse_allow_list(text: str) -> frozenset[str] | None:
+    names = {name.strip() for name in text.split(",")}
     names.discard("")
     return frozenset(names) or None
 
@@ -86,8 +91,9 @@ def resolve_region(requested: str | None) -> str:
     InvalidRegionError
         ``requested`` is not a Region of the home partition, or not in the allow-list.
     """
-    region = requested or home_region()
+    home = home_region()
+    region = requested or home
     allow_list = allowed_regions()
-    if not home_partition().has_region(region) or (allow_list is not None and region not in allow_list):
+    if not _partition_of(home).has_region(region) or (allow_list is not None and region not in allow_list):
         raise InvalidRegionError(region)
     return region
