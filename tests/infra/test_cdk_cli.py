@@ -6,12 +6,16 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
-from tests.synth_support import REPO_ROOT
+from tests.infra.test_snapshots import masked
+from tests.synth_support import REPO_ROOT, synth_template
 
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+CLI_REGION = "eu-west-1"
 
 
 def _offline_cli_environment(tmp_path: Path) -> dict[str, str]:
@@ -25,6 +29,8 @@ def _offline_cli_environment(tmp_path: Path) -> dict[str, str]:
             "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
             "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
             "AWS_EC2_METADATA_DISABLED": "true",
+            # The CLI passes its Region to app.py as CDK_DEFAULT_REGION (us-east-1 when none is set).
+            "AWS_REGION": CLI_REGION,
             "CDK_DISABLE_CLI_TELEMETRY": "true",
             "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         }
@@ -56,3 +62,18 @@ def test_cdk_synth_with_the_repo_cdk_json(tmp_path: Path) -> None:
     # and cdk.json's feature flags reached the app (this flag drops the ":*" from the access-log ARN)
     stage = next(r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
     assert "Fn::Join" in stage["Properties"]["AccessLogSetting"]["DestinationArn"]
+    assert "Conditions" not in template
+    # and, apart from the CLI's version reporting and path metadata, it is the template the tests
+    # synthesize for the CLI's Region (app.py pins the stack to CDK_DEFAULT_REGION)
+    expected = synth_template(env=cdk.Environment(region=CLI_REGION))
+    assert masked(_without_cli_metadata(template)) == masked(_without_cli_metadata(expected))
+
+
+def _without_cli_metadata(template: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Resources": {
+            logical_id: {key: value for key, value in resource.items() if key != "Metadata"}
+            for logical_id, resource in template["Resources"].items()
+            if resource["Type"] != "AWS::CDK::Metadata"
+        }
+    }
