@@ -73,3 +73,11 @@ def test_app_registration_lets_the_default_stack_synthesize() -> None:
     # when synthesized; then the cloud assembly holds the stack
     assembly = app.synth()
     assert assembly.get_stack_by_name("ListImagesStack").template["Resources"]
+
+
+def test_the_construct_registers_no_packs_itself() -> None:
+    # given an App without plugins holding a construct that nag would reject (unauthenticated)
+    stack = build_stack({"dangerously_allow_unauthenticated_access": True})
+    # when synthesized; then it succeeds: only the embedding app decides which packs run
+    assembly = cdk.Stage.of(stack).synth()  # type: ignore[union-attr]
+    assert assembly.get_stack_by_name(stack.stack_name).template["Resources"]
