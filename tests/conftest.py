@@ -31,6 +31,9 @@ import pytest  # noqa: E402  (kept with the fixtures it serves; the settings abo
 @pytest.fixture(scope="session")
 def default_template() -> dict[str, object]:
     """CloudFormation template of ListImagesStack with default options (synthesized once per session)."""
+    import copy  # noqa: PLC0415
+
     from tests.synth_support import synthesize_configuration  # noqa: PLC0415  (no aws_cdk in runtime tests)
 
-    return synthesize_configuration("default").template
+    # A copy: the cached original also feeds the infra tests, whatever a caller does to this one.
+    return copy.deepcopy(synthesize_configuration("default").template)
