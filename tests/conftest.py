@@ -25,14 +25,14 @@ for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_EN
 
 
 # --- infra: synthesized templates (aws_cdk is imported inside fixtures only, never at collection) ---
-import pytest  # noqa: E402  (kept with the fixtures it serves; the settings above must run first)
+import copy  # noqa: E402  (kept with the fixtures it serves; the settings above must run first)
+
+import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def default_template() -> dict[str, object]:
     """CloudFormation template of ListImagesStack with default options (synthesized once per session)."""
-    import copy  # noqa: PLC0415
-
     from tests.synth_support import synthesize_configuration  # noqa: PLC0415  (no aws_cdk in runtime tests)
 
     # A copy: the cached original also feeds the infra tests, whatever a caller does to this one.
