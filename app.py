@@ -9,15 +9,17 @@ docs/readme/infra.md for the list.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
+from constructs import Node
 
 from infra.stack import ListImagesStack
 
 CONTEXT_PREFIX = "list-images:"
-# context key -> (ListImagesApi argument, parser)
+# Context key (after the prefix) -> ListImagesApi argument, one table per value type.
 _STRING_OPTIONS = {
     "stage-name": "stage_name",
     "log-level": "log_level",
@@ -62,10 +64,10 @@ def _as_bool(value: Any) -> bool:
     return text == "true"
 
 
-def api_options_from_context(node: Any) -> dict[str, Any]:
+def api_options_from_context(node: Node) -> dict[str, Any]:
     """Map ``list-images:*`` context values (``-c`` strings or cdk.json JSON) to construct kwargs."""
     options: dict[str, Any] = {}
-    parsers: list[tuple[dict[str, str], Any]] = [
+    parsers: list[tuple[dict[str, str], Callable[[Any], Any]]] = [
         (_STRING_OPTIONS, str),
         (_LIST_OPTIONS, _as_list),
         (_INT_OPTIONS, int),
