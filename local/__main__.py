@@ -173,6 +173,26 @@ def _banner(endpoint: LocalEndpoint, page_size: int | None, verify_sigv4: bool) 
     )
 
 
+class _ExtraFieldsFormatter(logging.Formatter):
+    """Show the structured fields the function logs (``extra=``), as Lambda's JSON logs would."""
+
+    _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {key: value for key, value in record.__dict__.items() if key not in self._STANDARD}
+        text = super().format(record)
+        return f"{text} {json.dumps(fields, default=str)}" if fields else text
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_ExtraFieldsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    # moto's HTTP server logs every call it serves, botocore where it found credentials: noise here.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+
+
 def _wait_for_stop() -> None:
     """Block until Ctrl-C (SIGINT) or SIGTERM."""
     stop = threading.Event()
@@ -195,9 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     page_size = arguments.page_size
     if page_size is None and not arguments.real_aws:
         page_size = DEFAULT_EMULATOR_PAGE_SIZE
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # moto's HTTP server logs every call it serves; the gateway already logs each API request.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    _configure_logging()
     try:
         if arguments.template:
             template = json.loads(arguments.template.read_text())

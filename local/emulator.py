@@ -8,8 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from .faults import Fault, FaultInjectingProxy
-
-_LOCALHOST = "127.0.0.1"
+from .servers import LOCALHOST
 
 
 class EmulatedAws:
@@ -41,7 +40,7 @@ class EmulatedAws:
         # Imported here: moto is a development dependency and slow to import.
         from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
-        server = ThreadedMotoServer(ip_address=_LOCALHOST, port=0, verbose=False)
+        server = ThreadedMotoServer(ip_address=LOCALHOST, port=0, verbose=False)
         server.start()
         self._server = server
         host, port = server.get_host_and_port()

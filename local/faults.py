@@ -14,9 +14,11 @@ import threading
 import uuid
 from collections.abc import Mapping
 from enum import Enum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from .servers import LocalHttpServer
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 # Hop-by-hop and length headers are recomputed by the proxy.
@@ -82,8 +84,7 @@ class FaultInjectingProxy:
         self.faults = dict(faults)
         self.faulted_calls = 0
         self._count_lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = LocalHttpServer(0, self._handler_class())
         self._thread: threading.Thread | None = None
 
     @property

@@ -11,18 +11,18 @@ import logging
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from . import sigv4
 from .events import EventSettings, HttpRequest, HttpResponse, error_response, http_response, proxy_event
-from .lambda_runtime import FunctionContainers, function_pools, new_context
+from .lambda_runtime import FunctionContainers, function_pools
+from .servers import LOCALHOST, LocalHttpServer
 from .sigv4 import LocalCredentials
 from .template import ApiDefinition, Route, TemplateError
 
-LOCALHOST = "127.0.0.1"
 # API Gateway's hard limit for a REST API's integration.
 INTEGRATION_TIMEOUT_SECONDS = 29
 _SUPPORTED_AUTHORIZATION = {"NONE", "AWS_IAM"}
@@ -48,7 +48,8 @@ class LocalApiGateway:
     port:
         The port to bind on 127.0.0.1; 0 picks a free one (see :attr:`port`).
     max_containers:
-        How many invocations may run at once (Lambda's concurrency); more requests wait.
+        How many invocations may run at once (Lambda's concurrency); more requests wait for a free
+        container.
 
     Example
     -------
@@ -66,7 +67,7 @@ class LocalApiGateway:
         account_id: str | None,
         credentials: LocalCredentials | None,
         port: int = 0,
-        max_containers: int = 32,
+        max_containers: int = 4,
     ) -> None:
         unsupported = {route.authorization_type for route in api.routes} - _SUPPORTED_AUTHORIZATION
         if unsupported:
@@ -76,8 +77,7 @@ class LocalApiGateway:
         self.credentials = credentials
         self.functions = function_pools(api.functions, code_root, max_containers=max_containers)
         self._settings = EventSettings(api.stage_name, region, account_id, api.binary_media_types)
-        self._server = ThreadingHTTPServer((LOCALHOST, port), _handler_class(self))
-        self._server.daemon_threads = True
+        self._server = LocalHttpServer(port, _handler_class(self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -150,15 +150,12 @@ class LocalApiGateway:
         return self._invoke(self.functions[route.function_logical_id], event, request_id)
 
     def _invoke(self, pool: FunctionContainers, event: dict[str, Any], request_id: str) -> HttpResponse:
-        context = new_context(pool.function, region=self.region, account_id=self._settings.account_id)
-        started = time.monotonic()
         try:
-            result = pool.invoke(event, context)
+            result, elapsed = pool.invoke(event, self.region, self._settings.account_id)
         except Exception:
             # Lambda reports an unhandled error to API Gateway, which answers 502.
             _log.exception("function %s raised (request %s)", pool.function.logical_id, request_id)
             return error_response(502, "Internal server error", request_id)
-        elapsed = time.monotonic() - started
         if elapsed > INTEGRATION_TIMEOUT_SECONDS:
             return error_response(504, "Endpoint request timed out", request_id)
         if elapsed > pool.function.timeout_seconds:
@@ -209,11 +206,13 @@ def _handler_class(gateway: LocalApiGateway) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(response.body)
+            error_type = next((value for name, value in response.headers if name == "x-amzn-ErrorType"), "")
             _log.info(
-                "%s %s -> %d in %.0f ms",
+                "%s %s -> %d %sin %.0f ms",
                 self.command,
                 self.path,
                 response.status,
+                f"{error_type} " if error_type else "",
                 (time.monotonic() - started) * 1000,
             )
 

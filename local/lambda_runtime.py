@@ -68,7 +68,7 @@ class _Container:
     """One private copy of the function code, loaded on first use (the cold start)."""
 
     def __init__(self, code_root: Path, handler_string: str) -> None:
-        self._package = f"_local_lambda_container_{next(_container_numbers)}"
+        self._package = f"lambda_container_{next(_container_numbers)}"
         module_name, _, self._function_name = handler_string.rpartition(".")
         if not module_name:
             raise ValueError(f"handler {handler_string!r} must look like 'module.function'")
@@ -102,10 +102,12 @@ class FunctionContainers:
     code_root:
         The directory the handler string is relative to (the Lambda asset root, e.g. ``runtime/``).
     max_containers:
-        How many invocations may run at once; further requests wait for a free container.
+        How many invocations may run at once; further requests wait for a free container. Lambda
+        would scale out instead; one local process shares its CPU (and GIL) with the emulator, so
+        a small number keeps each call's latency — and the function's AWS timeouts — realistic.
     """
 
-    def __init__(self, function: FunctionDefinition, code_root: Path, *, max_containers: int = 32) -> None:
+    def __init__(self, function: FunctionDefinition, code_root: Path, *, max_containers: int = 4) -> None:
         self.function = function
         self._code_root = code_root
         self._idle: list[_Container] = []
@@ -128,10 +130,18 @@ class FunctionContainers:
                 with self._lock:
                     self._idle.append(container)
 
-    def invoke(self, event: dict[str, Any], context: LambdaContext) -> Any:
-        """Call the handler with ``event`` and ``context`` in a container of its own."""
+    def invoke(self, event: dict[str, Any], region: str, account_id: str | None) -> tuple[Any, float]:
+        """Call the handler with ``event`` in a free container; return its result and run time in seconds.
+
+        As on Lambda, the context's clock starts once the container is initialised (a cold start's
+        imports are not part of the invocation's Timeout), and a queued request has not started yet.
+        """
         with self._borrow() as container:
-            return container.handler()(event, context)
+            handler = container.handler()
+            context = new_context(self.function, region=region, account_id=account_id)
+            started = time.monotonic()
+            result = handler(event, context)
+            return result, time.monotonic() - started
 
     @property
     def container_count(self) -> int:
@@ -149,7 +159,7 @@ class FunctionContainers:
 
 
 def function_pools(
-    functions: Mapping[str, FunctionDefinition], code_root: Path, *, max_containers: int = 32
+    functions: Mapping[str, FunctionDefinition], code_root: Path, *, max_containers: int = 4
 ) -> dict[str, FunctionContainers]:
     """One container pool per function of the template."""
     return {

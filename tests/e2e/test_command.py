@@ -200,3 +200,25 @@ def test_an_unknown_fault_kind_is_a_usage_error() -> None:
     # then: argparse's usage error (exit 2), naming the valid kinds
     assert completed.returncode == 2
     assert "throttle" in completed.stderr
+
+
+def test_real_aws_mode_uses_no_emulator_and_the_ambient_credentials(default_template: dict[str, Any]) -> None:
+    # given: the endpoint in --real-aws mode (the ambient credentials are the test suite's fake ones)
+    from local import LocalEndpoint  # noqa: PLC0415
+    from tests.e2e.support import http_get, signed_get  # noqa: PLC0415
+
+    endpoint_before = os.environ.get("AWS_ENDPOINT_URL")
+    with LocalEndpoint(default_template, real_aws=True) as endpoint:
+        # then: no emulator, no endpoint override, signatures checked against the ambient key pair
+        assert endpoint.emulated_aws is None
+        assert endpoint.catalog is None
+        assert "AWS_ENDPOINT_URL" not in os.environ
+        assert endpoint.credentials.access_key == os.environ["AWS_ACCESS_KEY_ID"]
+        # when: requests that end before any AWS call (unsigned; signed but invalid input)
+        unsigned = http_get(endpoint.url("/images/custom", imageStatus="AVAILABLE"))
+        invalid = signed_get(endpoint, "/images/custom", imageStatus="NOT-A-STATUS")
+        # then: the gateway refuses the first, the real function answers the second
+        assert unsigned.status == 403
+        assert invalid.status == 400
+    # and: the environment is restored afterwards
+    assert os.environ.get("AWS_ENDPOINT_URL") == endpoint_before
