@@ -89,6 +89,10 @@ class ListImagesApi(Construct):
     )
     # Actions the runtime calls, nothing else (see runtime/listimages).
     RUNTIME_ACTIONS = ("cloudformation:DescribeStacks", "ec2:DescribeImages")
+    # Actions AWS authorizes for those calls on top of their own: the CloudFormation API reference says a
+    # DescribeStacks without StackName (the runtime's account-wide listing) "requires ListStacks and
+    # DescribeStacks permissions". The runtime never calls ListStacks itself.
+    AWS_REQUIRED_ACTIONS = ("cloudformation:ListStacks",)
 
     def __init__(
         self,
@@ -353,11 +357,11 @@ class ListImagesApi(Construct):
             if self._allowed_regions
             else None
         )
-        # Neither action supports resource-level permissions for an account-wide listing.
+        # None of these actions supports resource-level permissions for an account-wide listing.
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ListImageSources",
-                actions=list(self.RUNTIME_ACTIONS),
+                actions=[*self.RUNTIME_ACTIONS, *self.AWS_REQUIRED_ACTIONS],
                 resources=["*"],
                 conditions=region_condition,
             )
@@ -653,8 +657,9 @@ def _acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
 # Reasons for the accepted nag findings; docs/readme/infra.md lists them too.
 _WILDCARD_RESOURCE_REASON = (
     "Resource * only for actions without resource-level permissions: ec2:DescribeImages, "
-    "xray:PutTraceSegments/PutTelemetryRecords, and cloudformation:DescribeStacks without a StackName "
-    "(it lists every stack of the Region and is not authorized against a stack ARN). "
+    "xray:PutTraceSegments/PutTelemetryRecords, cloudformation:ListStacks, and "
+    "cloudformation:DescribeStacks without a StackName (it lists every stack of the Region and is not "
+    "authorized against a stack ARN). "
     "The log statement is scoped to the function's own log group."
 )
 _INLINE_POLICY_REASON = (

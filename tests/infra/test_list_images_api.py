@@ -339,6 +339,7 @@ def test_function_role_grants_exactly_the_runtime_actions(default_config: Templa
     assert actions == {
         "ec2:DescribeImages",
         "cloudformation:DescribeStacks",
+        "cloudformation:ListStacks",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "xray:PutTraceSegments",
