@@ -77,6 +77,8 @@ class ListImagesApi(Construct):
     DEFAULT_MEMORY_MB = 256
     TIMEOUT = Duration.seconds(25)
     DEFAULT_PAGE_SIZE = 1000
+    # Seconds a client throttled by the stage should wait: the stage's token bucket refills every second.
+    THROTTLED_RETRY_AFTER_SECONDS = 1
     # Caches and tests never ship: they bloat the zip and change the asset hash.
     ASSET_EXCLUDES = (
         "**/__pycache__",
@@ -232,6 +234,7 @@ class ListImagesApi(Construct):
             disable_default_endpoint=disable_default_endpoint,
         )
         self.methods = self._add_routes()
+        self._add_throttled_response()
         if self.invoker_role is not None:
             self.grant_invoke(self.invoker_role)
         if web_acl_arn is not None:
@@ -556,6 +559,17 @@ class ListImagesApi(Construct):
                 )
             )
         return methods
+
+    def _add_throttled_response(self) -> None:
+        # The stage's own throttling answers 429 before the function runs; give it a Retry-After like the
+        # function's own 429s, so clients back off the same way whoever throttled them.
+        self.api.add_gateway_response(
+            "ThrottledResponse",
+            type=apigateway.ResponseType.THROTTLED,
+            status_code="429",
+            response_headers={"Retry-After": f"'{self.THROTTLED_RETRY_AFTER_SECONDS}'"},
+            templates={"application/json": '{"message": "Too Many Requests"}'},
+        )
 
     def _add_web_acl(self, web_acl_arn: str) -> None:
         wafv2.CfnWebACLAssociation(

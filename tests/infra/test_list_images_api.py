@@ -184,6 +184,17 @@ def test_stage_name_tracing_throttling_and_no_execution_logging(default_config: 
     assert method_settings["DataTraceEnabled"] is False
 
 
+def test_stage_throttling_answers_429_with_retry_after_and_a_json_message(default_config: Template) -> None:
+    # given the default template; when its gateway responses are read
+    responses = resources_of_type(default_config, "AWS::ApiGateway::GatewayResponse")
+    # then the one customised is THROTTLED: a 429 with Retry-After and a {"message": ...} body
+    (throttled,) = (resource["Properties"] for resource in responses.values())
+    assert throttled["ResponseType"] == "THROTTLED"
+    assert throttled["StatusCode"] == "429"
+    assert throttled["ResponseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
+    assert json.loads(throttled["ResponseTemplates"]["application/json"]) == {"message": "Too Many Requests"}
+
+
 def test_access_logs_are_json_with_the_required_fields_to_the_construct_log_group(
     default_config: Template,
 ) -> None:
