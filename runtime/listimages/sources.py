@@ -34,13 +34,14 @@ BUILD_STATUS_TAG = "parallelcluster:build_status"
 AVAILABLE_BUILD_STATUS = "available"
 
 CONNECT_TIMEOUT_SECONDS = 1
-READ_TIMEOUT_SECONDS = 3
+# Generous enough for a large DescribeImages answer; bounded so that the arithmetic below fits the budget.
+READ_TIMEOUT_SECONDS = 5
 MAX_ATTEMPTS = 2
 # Worst case of ONE AWS call, so that a call started with at least this much time left always ends in time:
-# every attempt may wait the full connect + read timeout, 2 * (1 + 3) = 8 s; before each retry botocore's
-# standard mode sleeps up to rand * 2**(retry - 1) s (1 s for the single retry) plus up to 5 s more when AWS
-# sends x-amz-retry-after, so 6 s. Total 8 + 6 = 14 s. (read_timeout bounds each socket read, not a
-# trickling response; AWS list responses are small enough for that not to matter in practice.)
+# every attempt may wait the full connect + read timeout, 2 * (1 + 5) = 12 s; before the one retry botocore's
+# standard mode sleeps up to rand * 2**0 = 1 s, plus up to 5 s more when AWS sends x-amz-retry-after, so 6 s.
+# Total 12 + 6 = 18 s. (read_timeout bounds each socket read, not a trickling response; AWS list responses
+# are small enough for that not to matter in practice.)
 WORST_CASE_CALL_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + sum(
     2 ** (retry - 1) + 5 for retry in range(1, MAX_ATTEMPTS)
 )
