@@ -191,7 +191,9 @@ def image_from_stack(
         return None  # not an image build (a cluster or any other stack)
     image_id, version, stack_arn = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), stack.get("StackId")
     if not (_is_image_id(image_id) and _is_version(version) and isinstance(stack_arn, str)):
-        logger.warning("Skipped stack that cannot yield a schema-valid image", extra={"stackArn": stack_arn})
+        logger.warning(
+            "Skipped a stack that cannot yield a schema-valid image", extra={"stackArn": stack_arn}
+        )
         return None
     return {
         keys.image_id: image_id,
