@@ -212,7 +212,7 @@ def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
             inputs = _inputs(request)
             region = inputs["region"]
             page = read_images_page(
-                inputs["imageStatus"],  # type: ignore[arg-type]  # None is reported as missing
+                inputs["imageStatus"],
                 inputs["region"],
                 inputs["nextToken"],
                 deadline=_deadline_of(context),

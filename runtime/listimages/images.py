@@ -223,7 +223,7 @@ def _validate_image_status(image_status: object) -> str:
 
 
 def read_images_page(
-    image_status: str,
+    image_status: str | None,
     region: str | None = None,
     next_token: str | None = None,
     *,
