@@ -14,7 +14,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from . import sigv4
 from .events import EventSettings, HttpRequest, HttpResponse, error_response, http_response, proxy_event
@@ -164,11 +164,12 @@ class LocalApiGateway:
         return http_response(result, request_id)
 
     def _path_in_stage(self, raw_path: str) -> str | None:
+        """The decoded path after ``/<stage>`` (what the event's ``path`` holds), or None if outside it."""
         stage_prefix = "/" + self.api.stage_name
         if raw_path == stage_prefix:
             return "/"
         if raw_path.startswith(stage_prefix + "/"):
-            return raw_path[len(stage_prefix) :]
+            return unquote(raw_path[len(stage_prefix) :])
         return None
 
 

@@ -251,15 +251,15 @@ def test_an_unsigned_request_to_an_iam_method_never_reaches_the_function(gateway
     assert (answer.status, answer.body) == (403, {"message": "Missing Authentication Token"})
 
 
-def test_a_binary_media_type_body_is_base64_encoded_and_greedy_paths_are_captured(
+def test_a_binary_body_is_base64_encoded_and_greedy_paths_are_captured_decoded(
     gateway: LocalApiGateway,
 ) -> None:
     # given: a body of a type the API lists in BinaryMediaTypes, on ANY /files/{path+}
     payload = b"\x00\x01\xff"
 
-    # when: it is PUT to a nested path
+    # when: it is PUT to a nested path with an encoded space
     answer = http_get(
-        f"{gateway.base_url}/files/a/b/c.bin",
+        f"{gateway.base_url}/files/a/b%20c/d.bin",
         method="PUT",
         body=payload,
         headers={"Content-Type": "application/octet-stream"},
@@ -269,7 +269,8 @@ def test_a_binary_media_type_body_is_base64_encoded_and_greedy_paths_are_capture
     event = answer.body["event"]
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == payload
-    assert event["pathParameters"] == {"path": "a/b/c.bin"}
+    assert event["pathParameters"] == {"path": "a/b c/d.bin"}
+    assert event["path"] == "/files/a/b c/d.bin"
     assert event["resource"] == "/files/{path+}"
 
 
