@@ -24,6 +24,8 @@ from .template import TemplateError
 
 DEFAULT_PORT = 8080
 DEFAULT_EMULATOR_PAGE_SIZE = 10
+# The deployment's own bound on LIST_IMAGES_PAGE_SIZE (see the construct's page_size).
+MAX_PAGE_SIZE = 1000
 _EXIT_FAILURE = 1
 
 
@@ -112,7 +114,10 @@ def _examples(endpoint: LocalEndpoint, verify_sigv4: bool) -> str:
         lines.append(
             f"  curl -s -i {shlex.quote(requests[0])}    # unsigned: 403 Missing Authentication Token"
         )
-    if endpoint.base_url == f"http://127.0.0.1:{DEFAULT_PORT}/prod" and not endpoint.real_aws:
+    client_defaults = (
+        endpoint.base_url == f"http://127.0.0.1:{DEFAULT_PORT}/prod" and region == DEFAULT_REGION
+    )
+    if client_defaults and not endpoint.real_aws:
         cli = "list-images --local"
     else:
         prefix = "" if endpoint.real_aws else "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
@@ -213,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.real_aws and faults:
         parser.error("--fault works with the emulator only")
     page_size = arguments.page_size
+    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
+        parser.error(f"--page-size must be between 1 and {MAX_PAGE_SIZE}")
     if page_size is None and not arguments.real_aws:
         page_size = DEFAULT_EMULATOR_PAGE_SIZE
     _configure_logging()

@@ -186,10 +186,15 @@ def test_a_busy_port_is_a_clear_error(
     assert "Traceback" not in completed.stderr
 
 
-def test_an_unknown_fault_kind_is_a_usage_error() -> None:
-    # given/when: a --fault with an unknown kind
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [(["--fault", "ap-south-2=meltdown"], "throttle"), (["--page-size", "0"], "--page-size")],
+    ids=["unknown-fault-kind", "page-size-out-of-range"],
+)
+def test_bad_arguments_are_a_usage_error(arguments: list[str], named: str) -> None:
+    # given/when: an argument the command cannot honour
     completed = subprocess.run(
-        [sys.executable, "-m", "local", "--fault", "ap-south-2=meltdown"],
+        [sys.executable, "-m", "local", *arguments],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -197,9 +202,9 @@ def test_an_unknown_fault_kind_is_a_usage_error() -> None:
         check=False,
     )
 
-    # then: argparse's usage error (exit 2), naming the valid kinds
+    # then: argparse's usage error (exit 2) that says what is valid, before anything starts
     assert completed.returncode == 2
-    assert "throttle" in completed.stderr
+    assert named in completed.stderr
 
 
 def test_real_aws_mode_uses_no_emulator_and_the_ambient_credentials(default_template: dict[str, Any]) -> None:
