@@ -156,14 +156,16 @@ def _error_response(error: Exception, request_id: str) -> dict[str, Any]:
     if isinstance(error, InvalidInputError):
         return _response(400, {"message": error.message})
     if isinstance(error, ThrottledError):
-        logger.warning("AWS throttled the request", extra={"requestId": request_id, "awsError": str(error)})
+        logger.warning(
+            "AWS throttled the request", extra={"apiRequestId": request_id, "awsError": str(error)}
+        )
         return _response(
             429,
             {"message": "Too Many Requests: AWS is throttling requests, retry later"},
             {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     # The detail (AWS text, ARNs, stack trace) goes to the log only.
-    logger.error("Request failed", exc_info=error, extra={"requestId": request_id})
+    logger.error("Request failed", exc_info=error, extra={"apiRequestId": request_id})
     return _response(500, {"message": f"Internal server error (request id: {request_id})"})
 
 
@@ -235,8 +237,9 @@ def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
             "count": count,
             "awsCalls": counter.aws_calls,
             "durationMs": round((time.perf_counter() - started) * 1000, 1),
-            "requestId": request_id,
-            "lambdaRequestId": lambda_request_id,
+            # Lambda's JSON log format writes its own request id as "requestId" (and drops extra keys that
+            # clash with its fields); this is the id quoted to the caller.
+            "apiRequestId": request_id,
         },
     )
     return response

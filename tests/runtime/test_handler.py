@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.runtime.moto_seed import image_tags, seed_ami, seed_stack
-from tests.runtime.support import FakeAws, ami, invoke, stack, stack_arn, v1_event, v2_event
+from tests.runtime.support import FakeAws, ami, client_error, invoke, stack, stack_arn, v1_event, v2_event
 
 EVENT_FACTORIES = [pytest.param(v1_event, id="v1"), pytest.param(v2_event, id="v2")]
 PATHS = ["/images/custom", "/v3/images/custom"]
@@ -288,8 +288,7 @@ def test_one_structured_log_line_per_request_without_the_body(
         "count": 2,
         "awsCalls": 1,
     }
-    assert vars(line)["requestId"] == "req-42"
-    assert vars(line)["lambdaRequestId"] == "lambda-request-id"
+    assert vars(line)["apiRequestId"] == "req-42"
     assert isinstance(vars(line)["durationMs"], float)
     assert "secret-image" not in caplog.text
     assert stack_arn("one") not in caplog.text
@@ -316,3 +315,43 @@ def test_routing_comes_before_reading_the_body(fake_aws: FakeAws) -> None:
 
     # Then the answer is about the route, not the body
     assert invoke(event).status == 404
+
+
+# The keys Lambda's native JSON log format writes itself; an `extra=` key with one of these names is dropped.
+LAMBDA_JSON_LOG_KEYS = {
+    "timestamp",
+    "level",
+    "message",
+    "logger",
+    "stackTrace",
+    "errorType",
+    "errorMessage",
+    "requestId",
+    "location",
+    "tenantId",
+}
+
+
+def test_structured_log_fields_survive_lambdas_json_format(
+    fake_aws: FakeAws, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a request that logs a line per request and an error with its detail
+    fake_aws.failures["DescribeImages"] = client_error("AccessDenied", "DescribeImages", status=403)
+    # (what a LogRecord always has, and what formatters add to it)
+    standard = set(vars(logging.LogRecord("n", logging.INFO, "p", 1, "m", None, None))) | {
+        "message",
+        "asctime",
+    }
+
+    # When it is served
+    with caplog.at_level(logging.INFO, logger="listimages"):
+        invoke(v1_event({"imageStatus": "AVAILABLE"}))
+
+    # Then every field we add through extra= has a name Lambda's JSON format keeps, and is JSON-serializable
+    extras = {
+        key: value for record in caplog.records for key, value in vars(record).items() if key not in standard
+    }
+    expected = {"status", "imageStatus", "region", "count", "awsCalls", "durationMs", "apiRequestId"}
+    assert expected <= set(extras)
+    assert set(extras).isdisjoint(LAMBDA_JSON_LOG_KEYS)
+    json.dumps(extras)
