@@ -189,17 +189,23 @@ def _handler_class(gateway: LocalApiGateway) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             started = time.monotonic()
             raw_path, _, raw_query = self.path.partition("?")
-            length = int(self.headers.get("Content-Length") or 0)
-            request = HttpRequest(
-                method=self.command,
-                raw_path=raw_path,
-                raw_query=raw_query,
-                headers=list(self.headers.items()),
-                body=self.rfile.read(length) if length else b"",
-                source_ip=self.client_address[0],
-                protocol=self.request_version,
-            )
-            response = gateway.handle(request)
+            length = self.headers.get("Content-Length") or "0"
+            if not length.isdigit() or "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                # Only bodies with a Content-Length are read (chunked uploads are not emulated).
+                response = error_response(400, "Bad Request", str(uuid.uuid4()))
+                self.close_connection = True
+            else:
+                response = gateway.handle(
+                    HttpRequest(
+                        method=self.command,
+                        raw_path=raw_path,
+                        raw_query=raw_query,
+                        headers=list(self.headers.items()),
+                        body=self.rfile.read(int(length)),
+                        source_ip=self.client_address[0],
+                        protocol=self.request_version,
+                    )
+                )
             self.send_response(response.status)
             for name, value in response.headers:
                 self.send_header(name, value)

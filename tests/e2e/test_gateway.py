@@ -7,6 +7,7 @@ template, and how HTTP maps to REST (v1) proxy events and back.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import textwrap
 import urllib.request
@@ -203,8 +204,6 @@ def test_a_request_becomes_a_rest_proxy_event(gateway: LocalApiGateway) -> None:
 
 def test_repeated_headers_reach_the_multi_value_map(gateway: LocalApiGateway) -> None:
     # given: a raw request that repeats a header
-    import http.client  # noqa: PLC0415
-
     connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=30)
     connection.putrequest("GET", "/beta/items")
     connection.putheader("X-Multi", "one")
@@ -377,3 +376,17 @@ def test_the_deployed_template_serves_exactly_the_contract_routes(default_templa
     (function,) = api.functions.values()
     assert function.handler == "listimages.handler.handle"
     assert function.timeout_seconds < 29
+
+
+def test_a_chunked_body_is_refused_rather_than_misread(gateway: LocalApiGateway) -> None:
+    # given: a request whose body is sent chunked (not emulated)
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=30)
+    connection.request("PUT", "/beta/files/a", body=iter([b"abc"]), encode_chunked=True)
+
+    # when: it is served
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+
+    # then: a clear 400, not a function call with a wrong body
+    assert (response.status, body) == (400, {"message": "Bad Request"})
