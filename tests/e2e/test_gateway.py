@@ -26,7 +26,7 @@ ACCOUNT = "111122223333"
 
 _PROBE_HANDLERS = textwrap.dedent(
     '''
-    import base64, json
+    import base64, json, time
 
     def echo(event, context):
         """Answer with the event and the context it was given."""
@@ -42,6 +42,10 @@ _PROBE_HANDLERS = textwrap.dedent(
             "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
             "body": json.dumps({"event": event, "context": seen}),
         }
+
+    def overruns(event, context):
+        time.sleep(context.get_remaining_time_in_millis() / 1000 + 0.05)
+        return {"statusCode": 200, "body": "{}"}
 
     def raises(event, context):
         raise RuntimeError("unhandled")
@@ -106,6 +110,7 @@ PROBE_TEMPLATE: dict[str, Any] = {
         "Broken": _resource(ROOT, "broken"),
         "Malformed": _resource(ROOT, "malformed"),
         "Picture": _resource(ROOT, "picture"),
+        "Slow": _resource(ROOT, "slow"),
         "Checked": _resource(ROOT, "checked"),
         "Validator": {
             "Type": "AWS::ApiGateway::RequestValidator",
@@ -117,6 +122,7 @@ PROBE_TEMPLATE: dict[str, Any] = {
         "GetBroken": _method("Broken", "GET", "RaisingFunction"),
         "GetMalformed": _method("Malformed", "GET", "MalformedFunction"),
         "GetPicture": _method("Picture", "GET", "BinaryFunction"),
+        "GetSlow": _method("Slow", "GET", "OverrunningFunction"),
         "GetChecked": _method(
             "Checked",
             "GET",
@@ -131,6 +137,7 @@ PROBE_TEMPLATE: dict[str, Any] = {
         "RaisingFunction": _function("probe.handlers.raises"),
         "MalformedFunction": _function("probe.handlers.malformed"),
         "BinaryFunction": _function("probe.handlers.binary"),
+        "OverrunningFunction": _function("probe.handlers.overruns", timeout=1),
     }
 }
 
@@ -306,9 +313,9 @@ def test_a_base64_response_is_sent_as_bytes(gateway: LocalApiGateway) -> None:
     assert response.read() == b"\x89PNG\x00"
 
 
-@pytest.mark.parametrize("path", ["/broken", "/malformed"])
-def test_a_failing_or_malformed_function_is_502(gateway: LocalApiGateway, path: str) -> None:
-    # given/when: the function raises, or returns no statusCode
+@pytest.mark.parametrize("path", ["/broken", "/malformed", "/slow"])
+def test_a_failing_malformed_or_timed_out_function_is_502(gateway: LocalApiGateway, path: str) -> None:
+    # given/when: the function raises, returns no statusCode, or runs past its 1 s Timeout
     answer = http_get(f"{gateway.base_url}{path}")
 
     # then: API Gateway's 502
