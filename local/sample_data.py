@@ -160,9 +160,7 @@ def seed_sample_images(
             )
         stack_plan = [("PENDING", "building", "CREATE_IN_PROGRESS")] * region_counts.pending + [
             ("FAILED", "broken", status)
-            for status, _ in zip(
-                itertools.cycle(_FAILED_STACK_STATUSES), range(region_counts.failed), strict=False
-            )
+            for status in itertools.islice(itertools.cycle(_FAILED_STACK_STATUSES), region_counts.failed)
         ]
         numbers: dict[str, int] = {}
         for image_status, prefix, stack_status in stack_plan:
