@@ -94,6 +94,7 @@ def _interrupt(command: RunningCommand) -> int:
     return command.process.wait(timeout=STOP_LIMIT_SECONDS)
 
 
+@pytest.mark.slow  # a real `cdk synth` through the pinned CLI
 def test_make_local_synthesizes_serves_prints_working_examples_and_stops_on_ctrl_c(run_local: Any) -> None:
     # given: Command 1 with the real CDK CLI synth (app.py's cdk-nag packs enforced), on a free port
     command = run_local("--port", "0")
