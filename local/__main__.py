@@ -117,11 +117,12 @@ def _examples(endpoint: LocalEndpoint, verify_sigv4: bool) -> str:
     client_defaults = (
         endpoint.base_url == f"http://127.0.0.1:{DEFAULT_PORT}/prod" and region == DEFAULT_REGION
     )
+    program = _list_images_program()
     if client_defaults and not endpoint.real_aws:
-        cli = "list-images --local"
+        cli = f"{program} --local"
     else:
         prefix = "" if endpoint.real_aws else "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
-        cli = f"{prefix}list-images --endpoint {endpoint.base_url} --endpoint-region {region}"
+        cli = f"{prefix}{program} --endpoint {endpoint.base_url} --endpoint-region {region}"
     lines += [
         f"  {cli} --image-status AVAILABLE             # one page, with its nextToken",
         f"  {cli} --image-status PENDING --all         # follows nextToken",
@@ -131,6 +132,20 @@ def _examples(endpoint: LocalEndpoint, verify_sigv4: bool) -> str:
         url = endpoint.url(v1_route, imageStatus="AVAILABLE", region=faulted_region)
         lines.append(f"  curl -s -i {signing}{shlex.quote(url)}    # injected fault: {fault.value}")
     return "\n".join(lines)
+
+
+def _list_images_program() -> str:
+    """The list-images command as pasted into a plain shell where `make local` runs: the venv's script.
+
+    `make` puts the venv on its own PATH, not on the user's, so a bare `list-images` would not be found.
+    """
+    script = Path(sys.executable).parent / "list-images"
+    if not script.exists():
+        return "list-images"
+    try:
+        return shlex.quote(str(script.relative_to(Path.cwd())))
+    except ValueError:
+        return shlex.quote(str(script))
 
 
 def _banner(endpoint: LocalEndpoint, page_size: int | None, verify_sigv4: bool) -> str:

@@ -82,10 +82,17 @@ def run_local() -> Iterator[Any]:
 
 
 def _shell(command: str) -> subprocess.CompletedProcess[str]:
-    """Run a printed example exactly as pasted into a shell (with the venv's scripts on PATH)."""
-    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    """Run a printed example exactly as pasted into a plain shell at the repo root (venv not on PATH)."""
+    venv_scripts = str(Path(sys.executable).parent)
+    plain_path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != venv_scripts)
     return subprocess.run(
-        ["bash", "-c", command], capture_output=True, text=True, env=environment, timeout=120, check=False
+        ["bash", "-c", command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": plain_path},
+        cwd=REPO_ROOT,
+        timeout=120,
+        check=False,
     )
 
 
