@@ -7,17 +7,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeGuard
+from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import ConfigurationError, InvalidImageStatusError, InvalidInputError, MissingImageStatusError
-from .regions import home_region, resolve_region
+from .regions import region_rules
 from .sources import (
     AVAILABLE_BUILD_STATUS,
     BUILD_STATUS_TAG,
@@ -108,6 +109,7 @@ CAMEL_CASE = EntryKeys(
     version="version",
 )
 ImageEntry = dict[str, Any]
+_START = Cursor()  # where a listing without a token starts
 
 
 @dataclass
@@ -136,7 +138,13 @@ class ImagesPage:
 
 def configured_page_size() -> int:
     """The deployment's page size (``LIST_IMAGES_PAGE_SIZE``, 1..1000, default 1000)."""
-    text = os.environ.get(PAGE_SIZE_VARIABLE, "").strip()
+    return _parse_page_size(os.environ.get(PAGE_SIZE_VARIABLE, ""))
+
+
+# Keyed on the raw value: parsed once per configuration, yet a changed variable takes effect.
+@functools.lru_cache(maxsize=16)
+def _parse_page_size(raw: str) -> int:
+    text = raw.strip()
     if not text:
         return DEFAULT_PAGE_SIZE
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
@@ -144,21 +152,36 @@ def configured_page_size() -> int:
     return int(text)
 
 
+_PARALLELCLUSTER_TAGS = frozenset({IMAGE_ID_TAG, VERSION_TAG, BUILD_STATUS_TAG})
+
+
 def _tags(resource: Mapping[str, Any]) -> dict[Any, Any]:
+    """The ParallelCluster tags of an AMI or stack (only these: an AMI carries about ten tags)."""
+    found: dict[Any, Any] = {}
     tags = resource.get("Tags") or ()
     try:
-        return {tag["Key"]: tag["Value"] for tag in tags}  # the fast path: AWS always sends both
+        for tag in tags:  # the fast path: AWS always sends Key and Value
+            key = tag["Key"]
+            if key in _PARALLELCLUSTER_TAGS:
+                found[key] = tag["Value"]
     except (KeyError, TypeError):
-        return {tag.get("Key"): tag.get("Value") for tag in tags if isinstance(tag, dict)}
+        found = {}
+        for tag in tags:
+            key = tag.get("Key") if isinstance(tag, dict) else None
+            if isinstance(key, str) and key in _PARALLELCLUSTER_TAGS:
+                found[key] = tag.get("Value")
+    return found
 
 
-def _is_image_id(value: object) -> TypeGuard[str]:
-    """Whether ``value`` matches the response schema's imageId pattern."""
-    return isinstance(value, str) and _IMAGE_ID_PATTERN.fullmatch(value) is not None
-
-
-def _is_version(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and value != ""
+def _can_be_entry(image_id: object, version: object, resource_id: object) -> bool:
+    """Whether the tags give a schema-valid entry: an imageId of the schema's pattern, a non-empty version."""
+    return (
+        isinstance(image_id, str)
+        and _IMAGE_ID_PATTERN.fullmatch(image_id) is not None
+        and isinstance(version, str)
+        and version != ""
+        and isinstance(resource_id, str)
+    )
 
 
 def image_from_ami(ami: Mapping[str, Any], region: str, keys: EntryKeys) -> ImageEntry | None:
@@ -167,7 +190,7 @@ def image_from_ami(ami: Mapping[str, Any], region: str, keys: EntryKeys) -> Imag
     if IMAGE_ID_TAG not in tags or tags.get(BUILD_STATUS_TAG) != AVAILABLE_BUILD_STATUS:
         return None
     image_id, version, ami_id = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), ami.get("ImageId")
-    if not (_is_image_id(image_id) and _is_version(version) and isinstance(ami_id, str)):
+    if not _can_be_entry(image_id, version, ami_id):
         logger.warning("Skipped an AMI that cannot yield a schema-valid image", extra={"amiId": ami_id})
         return None
     return {
@@ -190,7 +213,7 @@ def image_from_stack(
     if IMAGE_ID_TAG not in tags:
         return None  # not an image build (a cluster or any other stack)
     image_id, version, stack_arn = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), stack.get("StackId")
-    if not (_is_image_id(image_id) and _is_version(version) and isinstance(stack_arn, str)):
+    if not _can_be_entry(image_id, version, stack_arn):
         logger.warning(
             "Skipped a stack that cannot yield a schema-valid image", extra={"stackArn": stack_arn}
         )
@@ -238,14 +261,15 @@ def read_images_page(
     ``keys`` names the entries' fields (``SNAKE_CASE`` or ``CAMEL_CASE``).
     """
     status = _validate_image_status(image_status)
-    resolved_region = resolve_region(region or None)
-    cursor = decode_token(next_token, image_status=status, region=resolved_region) if next_token else Cursor()
+    rules = region_rules()
+    resolved_region = rules.resolve(region or None)
+    cursor = decode_token(next_token, image_status=status, region=resolved_region) if next_token else _START
     size = configured_page_size() if page_size is None else page_size
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
         raise InvalidInputError(f"page_size must be an integer in 1..{MAX_PAGE_SIZE}")
     calls = counter or CallCounter()
     fetch, to_entry = _source_for(status, resolved_region, keys)
-    home = home_region()
+    home = rules.home
 
     images: list[ImageEntry] = []
     aws_token, offset = cursor.aws_token, cursor.offset
@@ -260,14 +284,18 @@ def read_images_page(
             raise translate_aws_error(
                 error, region=resolved_region, home_region=home, had_token=aws_token is not None
             ) from error
-        for index in range(offset, len(page.items)):
-            entry = to_entry(page.items[index])
-            if entry is None:
-                continue
-            if len(images) == size:
-                # The page is full and one more image exists: resume at it, inside this AWS page.
-                return _page(images, status, resolved_region, Cursor(aws_token, index), calls)
-            images.append(entry)
+        if len(page.items) - offset <= size - len(images):
+            # The rest of this AWS page cannot overflow the page: map it in one pass, no per-item checks.
+            images.extend(filter(None, map(to_entry, page.items[offset:])))
+        else:
+            for index in range(offset, len(page.items)):
+                entry = to_entry(page.items[index])
+                if entry is None:
+                    continue
+                if len(images) == size:
+                    # The page is full and one more image exists: resume at it, inside this AWS page.
+                    return _page(images, status, resolved_region, Cursor(aws_token, index), calls)
+                images.append(entry)
         if page.next_token is None:
             return _page(images, status, resolved_region, None, calls)
         aws_token, offset = page.next_token, 0

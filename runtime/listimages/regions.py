@@ -83,6 +83,35 @@ def _parse_allow_list(text: str) -> frozenset[str] | None:
     return frozenset(names) or None
 
 
+@dataclass(frozen=True)
+class RegionRules:
+    """Which Regions a request may name: the home partition's, narrowed by the allow-list."""
+
+    home: str
+    partition: Partition
+    allow_list: frozenset[str] | None
+
+    def resolve(self, requested: str | None) -> str:
+        """``requested`` if it is valid, the home Region if it is absent or empty; else InvalidRegionError."""
+        region = requested or self.home
+        if not self.partition.has_region(region) or (
+            self.allow_list is not None and region not in self.allow_list
+        ):
+            raise InvalidRegionError(region)
+        return region
+
+
+def region_rules() -> RegionRules:
+    """The deployment's Region rules, built once per distinct configuration (read from the environment)."""
+    return _region_rules(home_region(), os.environ.get(ALLOWED_REGIONS_VARIABLE, ""))
+
+
+# Keyed on the raw environment values: a changed variable (tests, a new deployment) yields fresh rules.
+@functools.lru_cache(maxsize=16)
+def _region_rules(home: str, allow_list_text: str) -> RegionRules:
+    return RegionRules(home, _partition_of(home), _parse_allow_list(allow_list_text))
+
+
 def resolve_region(requested: str | None) -> str:
     """The Region to list images in: ``requested`` (validated) or the home Region when absent/empty.
 
@@ -91,9 +120,4 @@ def resolve_region(requested: str | None) -> str:
     InvalidRegionError
         ``requested`` is not a Region of the home partition, or not in the allow-list.
     """
-    home = home_region()
-    region = requested or home
-    allow_list = allowed_regions()
-    if not _partition_of(home).has_region(region) or (allow_list is not None and region not in allow_list):
-        raise InvalidRegionError(region)
-    return region
+    return region_rules().resolve(requested)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
@@ -75,8 +74,7 @@ _PARAMETER_ERROR_CODES = frozenset({"InvalidParameterValue", "ValidationError", 
 EC2_MIN_PAGE, EC2_MAX_PAGE = 5, 1000
 
 
-@dataclass(frozen=True)
-class AwsPage:
+class AwsPage(NamedTuple):
     """One page as AWS returned it: the raw items and the token that fetches the next page (None = last)."""
 
     items: Sequence[dict[str, Any]]

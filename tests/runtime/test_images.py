@@ -12,7 +12,7 @@ from listimages.errors import InvalidImageStatusError, InvalidInputError, Missin
 from listimages.images import BUILD_STATUS_BY_STACK_STATUS, STACK_STATUSES_BY_IMAGE_STATUS, list_images
 
 from tests.runtime.moto_seed import image_tags, seed_ami, seed_stack
-from tests.runtime.support import OTHER_ACCOUNT_ID
+from tests.runtime.support import OTHER_ACCOUNT_ID, FakeAws, ami
 
 # All CloudFormation stack statuses, from botocore's service model (23 today).
 ALL_STACK_STATUSES = list(
@@ -183,3 +183,16 @@ def test_missing_status_raises() -> None:
 def test_bad_page_size_raises(fake_aws: object, page_size: object) -> None:
     with pytest.raises(InvalidInputError, match="page_size"):
         list_images("AVAILABLE", page_size=cast(Any, page_size))
+
+
+def test_only_the_parallelcluster_tags_are_read(fake_aws: FakeAws) -> None:
+    # Given an image whose other tags are many, one of them without a value
+    image = ami("ami-0123456789abcdef0", "tagged-image", version="3.9.0")
+    image["Tags"] += [{"Key": f"team:{n}", "Value": str(n)} for n in range(8)] + [{"Key": "no-value"}]
+    fake_aws.amis = [image]
+
+    # When AVAILABLE is listed
+    page = list_images("AVAILABLE")
+
+    # Then the image comes back from its three ParallelCluster tags
+    assert [(entry["image_id"], entry["version"]) for entry in page["images"]] == [("tagged-image", "3.9.0")]

@@ -320,3 +320,18 @@ def test_a_validation_error_without_a_token_is_a_500(stubbed: Stub) -> None:
     answer = invoke(v1_event({"imageStatus": "FAILED"}))
 
     assert answer.status == 500
+
+
+def test_page_size_follows_a_changed_configuration(
+    fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a page size already used (and cached) in this process
+    fake_aws.amis = _amis("g", 5)
+    monkeypatch.setenv("LIST_IMAGES_PAGE_SIZE", "2")
+    assert len(list_images("AVAILABLE")["images"]) == 2
+
+    # When the configuration changes
+    monkeypatch.setenv("LIST_IMAGES_PAGE_SIZE", "4")
+
+    # Then the new size applies
+    assert len(list_images("AVAILABLE")["images"]) == 4

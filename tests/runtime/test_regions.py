@@ -80,3 +80,21 @@ def test_missing_home_region_is_a_configuration_error(monkeypatch: pytest.Monkey
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     with pytest.raises(ConfigurationError):
         resolve_region(None)
+
+
+def test_region_rules_follow_a_changed_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given rules already used (and cached) with one allow-list and home Region
+    monkeypatch.setenv("LIST_IMAGES_ALLOWED_REGIONS", "us-east-1")
+    assert resolve_region(None) == "us-east-1"
+    with pytest.raises(InvalidRegionError):
+        resolve_region("eu-west-1")
+
+    # When the environment changes in the same process
+    monkeypatch.setenv("LIST_IMAGES_ALLOWED_REGIONS", "eu-west-1,eu-central-1")
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+
+    # Then the new values apply, not the cached ones
+    assert resolve_region("eu-west-1") == "eu-west-1"
+    assert resolve_region(None) == "eu-central-1"
+    with pytest.raises(InvalidRegionError):
+        resolve_region("us-east-1")
