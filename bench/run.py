@@ -124,16 +124,18 @@ class TimedClient:
         self._client, self._timer = client, timer
 
     def __getattr__(self, name: str) -> Any:
-        method = getattr(self._client, name)
+        method, timer = getattr(self._client, name), self._timer
 
         def timed(**params: Any) -> Any:
             started = time.perf_counter()
             try:
                 return method(**params)
             finally:
-                self._timer.inside += time.perf_counter() - started
-                self._timer.calls += 1
+                timer.inside += time.perf_counter() - started
+                timer.calls += 1
 
+        # Kept on the instance: the wrapper's own lookup is the benchmark's cost, not the handler's.
+        setattr(self, name, timed)
         return timed
 
 
@@ -213,8 +215,9 @@ def one_request(aws: StubbedAws, image_status: str, items: list[dict[str, Any]])
     pages = aws.queue(image_status, items)
     aws.timer.inside = aws.timer.creating = 0.0
     aws.timer.calls = 0
+    event, context = _event(image_status), Context()  # built before the clock starts: not the handler's time
     started = time.perf_counter()
-    response = handle(_event(image_status), Context())
+    response = handle(event, context)
     total = time.perf_counter() - started
     assert response["statusCode"] == 200, response
     count = len(json.loads(response["body"])["images"])
