@@ -84,29 +84,21 @@ class FaultInjectingProxy:
         self.faults = dict(faults)
         self.faulted_calls = 0
         self._count_lock = threading.Lock()
-        self._server = LocalHttpServer(0, self._handler_class())
-        self._thread: threading.Thread | None = None
+        self._server = LocalHttpServer(0, self._handler_class(), name="aws-fault-proxy")
 
     @property
     def endpoint_url(self) -> str:
         """``http://127.0.0.1:<port>`` of the proxy."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._server.port}"
 
     def start(self) -> FaultInjectingProxy:
         """Serve in a background thread; returns self."""
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="aws-fault-proxy", daemon=True
-        )
-        self._thread.start()
+        self._server.start_in_background()
         return self
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
+        self._server.stop()
 
     def _fault_for(self, authorization: str) -> tuple[Fault, str, str] | None:
         scope = _SCOPE.search(authorization)

@@ -8,7 +8,6 @@ in-process with a proxy event and a Lambda-like context. It binds 127.0.0.1 only
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler
@@ -77,13 +76,12 @@ class LocalApiGateway:
         self.credentials = credentials
         self.functions = function_pools(api.functions, code_root, max_containers=max_containers)
         self._settings = EventSettings(api.stage_name, region, account_id, api.binary_media_types)
-        self._server = LocalHttpServer(port, _handler_class(self))
-        self._thread: threading.Thread | None = None
+        self._server = LocalHttpServer(port, _handler_class(self), name="local-api-gateway")
 
     @property
     def port(self) -> int:
         """The port actually bound."""
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def base_url(self) -> str:
@@ -92,19 +90,12 @@ class LocalApiGateway:
 
     def start(self) -> LocalApiGateway:
         """Serve in a background thread; returns self."""
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="local-api-gateway", daemon=True
-        )
-        self._thread.start()
+        self._server.start_in_background()
         return self
 
     def stop(self) -> None:
         """Stop serving, close the socket and unload the function containers."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
+        self._server.stop()
         for pool in self.functions.values():
             pool.unload()
 
