@@ -174,7 +174,7 @@ def _tags(resource: Mapping[str, Any]) -> dict[Any, Any]:
 
 
 def _can_be_entry(image_id: object, version: object, resource_id: object) -> bool:
-    """Whether the tags give a schema-valid entry: an imageId of the schema's pattern, a non-empty version."""
+    """Whether these make a schema-valid entry: a pattern-valid imageId, a version, an AMI/stack id."""
     return (
         isinstance(image_id, str)
         and _IMAGE_ID_PATTERN.fullmatch(image_id) is not None
