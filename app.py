@@ -3,7 +3,7 @@
 
 Any unacknowledged nag finding makes ``cdk synth`` / ``cdk deploy`` fail. Construct options come from
 CDK context (``cdk.json`` or ``-c key=value``), all under the ``list-images:`` prefix; see
-docs/readme/infra.md for the list.
+the README for the list.
 """
 
 from __future__ import annotations

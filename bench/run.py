@@ -1,4 +1,4 @@
-"""Benchmark of the listImages runtime; prints the table that docs/readme/runtime.md shows.
+"""Benchmark of the listImages runtime; prints the table that the README shows.
 
 Measures, in one run:
 - cold import of ``listimages.handler`` in fresh interpreters (median of 11) next to ``import boto3``;

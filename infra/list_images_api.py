@@ -668,7 +668,7 @@ def _acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
 
 
-# Reasons for the accepted nag findings; docs/readme/infra.md lists them too.
+# Reasons for the accepted nag findings; the README lists them too.
 _WILDCARD_RESOURCE_REASON = (
     "Resource * only for actions without resource-level permissions: ec2:DescribeImages, "
     "xray:PutTraceSegments/PutTelemetryRecords, cloudformation:ListStacks, and "

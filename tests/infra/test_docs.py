@@ -1,4 +1,4 @@
-"""docs/readme/infra.md stays true to the code: arguments, defaults, context keys, nag acknowledgments."""
+"""The README stays true to the code: arguments, defaults, context keys, nag acknowledgments."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import app
 from infra.list_images_api import ListImagesApi
 from tests.synth_support import CONFIGURATIONS, REPO_ROOT, build_stack
 
-DOC = (REPO_ROOT / "docs" / "readme" / "infra.md").read_text()
+DOC = (REPO_ROOT / "README.md").read_text()
 ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"
 
 
