@@ -44,8 +44,11 @@ def http_get(
         return Answer(error.code, dict(error.headers.items()), json.loads(error.read()))
 
 
-def signed_get(endpoint: LocalEndpoint, path: str, *, body: bytes = b"", **query: str) -> Answer:
-    """A SigV4-signed GET of ``path`` with ``query`` (and an optional JSON body)."""
+def signed_get(endpoint: LocalEndpoint, path: str, body: bytes = b"", /, **query: str) -> Answer:
+    """A SigV4-signed GET of ``path`` with ``query`` (and an optional JSON body).
+
+    The leading arguments are positional-only so that any query parameter name can be passed as a keyword.
+    """
     url = endpoint.url(path, **query)
     headers = {"Content-Type": "application/json"} if body else {}
     return http_get(url, headers=endpoint.sign("GET", url, headers=headers, body=body), body=body or None)

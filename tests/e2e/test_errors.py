@@ -88,7 +88,7 @@ def test_a_bad_or_conflicting_body_is_a_400(
     local_endpoint: LocalEndpoint, body: bytes, query: dict[str, str]
 ) -> None:
     # given/when: a signed GET whose body is not a JSON object, or disagrees with the query string
-    answer = signed_get(local_endpoint, "/images/custom", body=body, **query)
+    answer = signed_get(local_endpoint, "/images/custom", body, **query)
 
     # then: 400 with a message
     assert answer.status == 400

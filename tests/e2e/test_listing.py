@@ -91,7 +91,7 @@ def test_a_json_body_on_get_is_honoured_like_the_reference_page_shows(local_endp
     body = json.dumps({"imageStatus": "FAILED", "region": "eu-west-1"}).encode()
 
     # when: it is sent without a query string
-    answer = signed_get(local_endpoint, "/images/custom", body=body)
+    answer = signed_get(local_endpoint, "/images/custom", body)
 
     # then: the same first page as the query-string form
     assert answer.status == 200
