@@ -27,14 +27,7 @@ from tests.client.conftest import (
     STAGE_REGION,
 )
 from tests.client.fake_endpoint import CannedResponse, FakeEndpoint, ReceivedRequest
-
-AVAILABLE_IMAGE = {
-    "imageId": "custom-image",
-    "ec2AmiInfo": {"amiId": "ami-abcdef01234567890"},
-    "imageBuildStatus": "BUILD_COMPLETE",
-    "region": "us-east-1",
-    "version": "3.2.1",
-}
+from tests.client.samples import AVAILABLE_IMAGE
 
 
 def image(image_id: str, region: str = "us-east-1") -> dict[str, object]:

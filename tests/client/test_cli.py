@@ -13,15 +13,9 @@ import pytest
 from client import cli
 from tests.client.conftest import EXPLICIT_ACCESS_KEY, EXPLICIT_SECRET_KEY, STAGE_MOUNT, STAGE_REGION
 from tests.client.fake_endpoint import CannedResponse, FakeEndpoint
+from tests.client.samples import AVAILABLE_IMAGE
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-AVAILABLE_IMAGE = {
-    "imageId": "custom-image",
-    "ec2AmiInfo": {"amiId": "ami-abcdef01234567890"},
-    "imageBuildStatus": "BUILD_COMPLETE",
-    "region": "us-east-1",
-    "version": "3.2.1",
-}
 
 
 def pending_image(image_id: str) -> dict[str, str]:

@@ -9,17 +9,11 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
+from tests.client.samples import AVAILABLE_IMAGE
 from tests.openapi_contract import assert_conforms_to_openapi, load_openapi_document
 
 LIST_IMAGES_PATHS = ["/images/custom", "/v3/images/custom"]
 
-AVAILABLE_IMAGE = {
-    "imageId": "custom-image",
-    "ec2AmiInfo": {"amiId": "ami-abcdef01234567890"},
-    "imageBuildStatus": "BUILD_COMPLETE",
-    "region": "us-east-1",
-    "version": "3.2.1",
-}
 FAILED_IMAGE = {
     "imageId": "broken-image-2",
     "imageBuildStatus": "BUILD_FAILED",
