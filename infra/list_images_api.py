@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import (
     Acknowledgment,
@@ -488,24 +489,14 @@ class ListImagesApi(Construct):
         ]
         if admitted_principal_arns:
             statements.append(
-                iam.PolicyStatement(
-                    sid="DenyOtherPrincipals",
-                    effect=iam.Effect.DENY,
-                    principals=[iam.AnyPrincipal()],
-                    actions=["execute-api:Invoke"],
-                    resources=["execute-api:/*"],
-                    conditions={"ArnNotLike": {"aws:PrincipalArn": list(admitted_principal_arns)}},
+                _deny_invoke_when(
+                    "DenyOtherPrincipals", {"ArnNotLike": {"aws:PrincipalArn": list(admitted_principal_arns)}}
                 )
             )
         if vpc_endpoint_ids:
             statements.append(
-                iam.PolicyStatement(
-                    sid="DenyOutsideVpcEndpoints",
-                    effect=iam.Effect.DENY,
-                    principals=[iam.AnyPrincipal()],
-                    actions=["execute-api:Invoke"],
-                    resources=["execute-api:/*"],
-                    conditions={"StringNotEquals": {"aws:SourceVpce": list(vpc_endpoint_ids)}},
+                _deny_invoke_when(
+                    "DenyOutsideVpcEndpoints", {"StringNotEquals": {"aws:SourceVpce": list(vpc_endpoint_ids)}}
                 )
             )
         return iam.PolicyDocument(statements=statements)
@@ -649,6 +640,18 @@ _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _VPC_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]+$")
 _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
+
+
+def _deny_invoke_when(sid: str, conditions: dict[str, Any]) -> iam.PolicyStatement:
+    """Deny every invocation meeting ``conditions``: the negation of what the policy admits."""
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=["execute-api:Invoke"],
+        resources=["execute-api:/*"],
+        conditions=conditions,
+    )
 
 
 def _require_pattern(argument: str, values: Sequence[str], pattern: re.Pattern[str]) -> None:
