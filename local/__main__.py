@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             template = json.loads(arguments.template.read_text())
         else:
             print("Synthesizing with the pinned CDK CLI (cdk-nag enforced)...", flush=True)
-            template = synthesize_template()
+            template = synthesize_template(region=arguments.region)
         endpoint = LocalEndpoint(
             template,
             region=arguments.region,

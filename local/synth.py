@@ -27,8 +27,33 @@ class SynthError(RuntimeError):
     """`cdk synth` failed (its output is in the message)."""
 
 
-def synthesize_template(project_dir: Path = PROJECT_DIR, stack_name: str = STACK_NAME) -> dict[str, Any]:
+def _offline_environment(region: str, scratch: Path) -> dict[str, str]:
+    """The caller's environment without AWS credentials, profiles or endpoints: the CLI then resolves no
+    account (no STS or instance-metadata call), and the template is the environment-agnostic one for
+    ``region`` that a deploy there would produce."""
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "CDK_DEFAULT_"))
+    }
+    environment.update(_CDK_ENVIRONMENT)
+    environment.update(
+        {
+            "AWS_REGION": region,
+            "AWS_CONFIG_FILE": str(scratch / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(scratch / "no-aws-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    # cdk.json runs `python3 app.py`: make that the interpreter running us (the project's venv).
+    environment["PATH"] = str(Path(sys.executable).parent) + os.pathsep + environment.get("PATH", "")
+    return environment
+
+
+def synthesize_template(
+    project_dir: Path = PROJECT_DIR, stack_name: str = STACK_NAME, *, region: str = "us-east-1"
+) -> dict[str, Any]:
     """Run ``cdk synth`` with the pinned CLI into a temporary directory and return the stack's template.
+
+    The synth is offline: no credentials reach the CLI, so it looks up no account.
 
     Parameters
     ----------
@@ -36,6 +61,8 @@ def synthesize_template(project_dir: Path = PROJECT_DIR, stack_name: str = STACK
         The directory holding cdk.json, app.py and node_modules/.bin/cdk.
     stack_name:
         The stack whose ``<stack_name>.template.json`` is read.
+    region:
+        The Region the stack is synthesized for (the local API's Region).
 
     Raises
     ------
@@ -45,14 +72,11 @@ def synthesize_template(project_dir: Path = PROJECT_DIR, stack_name: str = STACK
     cdk = project_dir / "node_modules" / ".bin" / "cdk"
     if not cdk.exists():
         raise SynthError(f"{cdk} not found: run `make setup` (npm ci) first")
-    environment = {**os.environ, **_CDK_ENVIRONMENT}
-    # cdk.json runs `python3 app.py`: make that the interpreter running us (the project's venv).
-    environment["PATH"] = str(Path(sys.executable).parent) + os.pathsep + environment.get("PATH", "")
     with tempfile.TemporaryDirectory(prefix="list-images-synth-") as output:
         completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
             [str(cdk), "synth", "--no-notices", "--quiet", "--output", output],
             cwd=project_dir,
-            env=environment,
+            env=_offline_environment(region, Path(output)),
             capture_output=True,
             text=True,
             check=False,
