@@ -47,6 +47,10 @@ __all__ = ["ListImagesApi", "runtime_asset_dir"]
 
 # API Gateway cuts a REST integration at 29 s; the function must answer before that.
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
+# The runtime stops starting AWS calls when less than this is left (runtime/listimages CALL_RESERVE_SECONDS,
+# one worst-case AWS call); the timeout must leave time to read above it, or every page would be empty.
+RUNTIME_CALL_RESERVE_SECONDS = 19
+MINIMUM_READING_SECONDS = 5
 
 ROUTES = ("/images/custom", "/v3/images/custom")
 
@@ -178,6 +182,7 @@ class ListImagesApi(Construct):
         super().__init__(scope, construct_id)
         self._validate_options(
             timeout_seconds=self.TIMEOUT.to_seconds(),
+            stack_region=Stack.of(self).region,
             stage_name=stage_name,
             page_size=page_size,
             memory_size_mb=memory_size_mb,
@@ -289,6 +294,7 @@ class ListImagesApi(Construct):
     def _validate_options(
         *,
         timeout_seconds: float,
+        stack_region: str,
         stage_name: str,
         page_size: int,
         memory_size_mb: int,
@@ -333,6 +339,15 @@ class ListImagesApi(Construct):
             raise ValueError("throttling limits must be positive")
         if timeout_seconds >= API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS:
             raise ValueError("the function timeout must stay below API Gateway's 29 s integration limit")
+        shortest_timeout = RUNTIME_CALL_RESERVE_SECONDS + MINIMUM_READING_SECONDS
+        if timeout_seconds < shortest_timeout:
+            raise ValueError(
+                f"the function timeout must be at least {shortest_timeout} s: the runtime keeps one "
+                "worst-case AWS call in reserve and needs time to read pages"
+            )
+        # Requests without `region` list the stack's own Region; an allow-list without it refuses them all.
+        if allowed_regions and not Token.is_unresolved(stack_region) and stack_region not in allowed_regions:
+            raise ValueError(f"allowed_regions must include the stack's own Region {stack_region!r}")
 
     def _build_log_group(
         self,

@@ -11,9 +11,14 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import RemovalPolicy, aws_apigateway, aws_iam, aws_lambda, aws_logs
 from aws_cdk.assertions import Annotations, Match, Template
+from listimages import images
 
 from infra import list_images_api
-from infra.list_images_api import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, ListImagesApi
+from infra.list_images_api import (
+    API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
+    RUNTIME_CALL_RESERVE_SECONDS,
+    ListImagesApi,
+)
 from tests.infra.conftest import only_resource, resources_of_type
 from tests.synth_support import (
     CONFIGURATIONS,
@@ -733,6 +738,30 @@ def test_a_bare_string_where_a_list_is_expected_is_refused() -> None:
     # given one Region passed as a string instead of a list; then a clear TypeError, nothing built
     with pytest.raises(TypeError, match="allowed_regions must be a list"):
         build_stack({"allowed_regions": "us-east-1"})
+
+
+def test_a_timeout_without_room_above_the_runtime_reserve_is_refused() -> None:
+    # given a subclass whose timeout leaves the runtime no time above its reserve of one worst-case AWS call
+    class HastyListImagesApi(ListImagesApi):
+        TIMEOUT = cdk.Duration.seconds(RUNTIME_CALL_RESERVE_SECONDS)
+
+    stack = cdk.Stack(cdk.App(context=load_cdk_context()), "Hasty")
+    # when it is built; then it fails clearly instead of answering every request with an empty page
+    with pytest.raises(ValueError, match="at least 24 s"):
+        HastyListImagesApi(stack, "ListImages")
+
+
+def test_the_reserve_the_construct_assumes_is_the_runtime_s() -> None:
+    # given the runtime's own reserve; then the construct's copy of it is the same number
+    assert RUNTIME_CALL_RESERVE_SECONDS == images.CALL_RESERVE_SECONDS
+
+
+def test_an_allow_list_without_the_stack_region_is_refused() -> None:
+    # given a stack in us-east-1 whose allow-list leaves us-east-1 out
+    env = cdk.Environment(account="123456789012", region="us-east-1")
+    # when it is built; then it fails clearly: requests without `region` would all be refused
+    with pytest.raises(ValueError, match="stack's own Region 'us-east-1'"):
+        build_stack({"allowed_regions": ["eu-west-1"]}, env=env)
 
 
 def test_a_timeout_at_the_api_gateway_limit_is_refused() -> None:
