@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from .errors import ConflictingParameterError, InvalidInputError, InvalidRequestBodyError, ThrottledError
-from .images import CAMEL_CASE, CallCounter, Deadline, read_images_page
+from .images import CAMEL_CASE, CallCounter, Deadline, read_images_page, validate_image_status
+from .regions import resolve_region
 
 logger = logging.getLogger(__name__)
 # Lambda's native JSON logging sets the level from AWS_LAMBDA_LOG_LEVEL; anywhere else, log requests at INFO.
@@ -131,14 +132,28 @@ def _inputs(request: HttpRequest) -> dict[str, str | None]:
     """imageStatus, region and nextToken from the query string and the JSON body (they must agree)."""
     from_body = _body_parameters(_body_text(request))
     inputs: dict[str, str | None] = {}
+    conflicting = set()
     for name in PARAMETERS:
         in_query, in_body = request.query.get(name), from_body.get(name)
         if name != "imageStatus":  # an empty region or nextToken counts as absent
             in_query, in_body = in_query or None, in_body or None
         if in_query is not None and in_body is not None and in_query != in_body:
-            raise ConflictingParameterError(name)
+            conflicting.add(name)
         inputs[name] = in_query if in_query is not None else in_body
+    if conflicting:
+        _raise_first_failure(inputs, conflicting)
     return inputs
+
+
+def _raise_first_failure(inputs: Mapping[str, str | None], conflicting: set[str]) -> None:
+    """Contract §2's validation order (imageStatus, region, nextToken), where a query/body conflict is
+    that parameter's failure: a conflicting region must not hide a missing imageStatus."""
+    checks = {"imageStatus": validate_image_status, "region": resolve_region}
+    # nextToken comes last and needs no check here: reaching it means its own conflict is the failure.
+    for name in PARAMETERS:
+        if name in conflicting:
+            raise ConflictingParameterError(name)
+        checks[name](inputs[name])
 
 
 def _response(

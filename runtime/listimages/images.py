@@ -237,7 +237,8 @@ def _source_for(
     return describe_stacks_page, lambda stack: image_from_stack(stack, region, keys, statuses)
 
 
-def _validate_image_status(image_status: object) -> str:
+def validate_image_status(image_status: object) -> str:
+    """``image_status`` if it is one of ``IMAGE_STATUSES``; else the contract's missing/invalid error."""
     if image_status is None:
         raise MissingImageStatusError
     if not isinstance(image_status, str) or image_status not in IMAGE_STATUSES:
@@ -260,7 +261,7 @@ def read_images_page(
     ``counter`` (optional) is incremented for every AWS call, also when the request then fails.
     ``keys`` names the entries' fields (``SNAKE_CASE`` or ``CAMEL_CASE``).
     """
-    status = _validate_image_status(image_status)
+    status = validate_image_status(image_status)
     rules = region_rules()
     resolved_region = rules.resolve(region or None)
     cursor = decode_token(next_token, image_status=status, region=resolved_region) if next_token else _START

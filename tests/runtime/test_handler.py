@@ -117,6 +117,45 @@ def test_query_and_body_disagreeing_is_a_400(
     assert fake_aws.calls == []
 
 
+@pytest.mark.parametrize(
+    ("query", "body", "message"),
+    [
+        # a conflicting region does not hide a missing or invalid imageStatus
+        (
+            {"region": "us-east-1"},
+            {"region": "eu-west-1"},
+            "Bad Request: Missing query parameter 'imageStatus'",
+        ),
+        (
+            {"imageStatus": "available", "region": "us-east-1"},
+            {"region": "eu-west-1"},
+            "Bad Request: 'available' is not one of ['AVAILABLE', 'PENDING', 'FAILED']",
+        ),
+        # a conflicting nextToken does not hide an invalid region
+        (
+            {"imageStatus": "FAILED", "region": "mars-north-1", "nextToken": "a"},
+            {"nextToken": "b"},
+            "Bad Request: invalid or unsupported region 'mars-north-1'",
+        ),
+        # and a conflict is reported at its parameter's turn
+        (
+            {"imageStatus": "FAILED", "region": "us-east-1"},
+            {"region": "eu-west-1", "nextToken": "b"},
+            "Bad Request: 'region' has different values in the query string and the body",
+        ),
+    ],
+)
+def test_a_conflict_keeps_the_contract_validation_order(
+    fake_aws: FakeAws, query: dict[str, str], body: dict[str, str], message: str
+) -> None:
+    # When a request both conflicts on one parameter and fails an earlier one
+    answer = invoke(v1_event(query, body=json.dumps(body)))
+
+    # Then the first failure in the order imageStatus, region, nextToken wins, and AWS is not called
+    assert (answer.status, answer.body) == (400, {"message": message})
+    assert fake_aws.calls == []
+
+
 def test_query_and_body_agreeing_is_fine(fake_aws: FakeAws) -> None:
     fake_aws.amis = [ami("ami-0123456789abcdef0", "agreed-image")]
 
