@@ -100,6 +100,7 @@ def test_builds_are_listed_from_top_level_tagged_stacks_by_status(
 
     # Then exactly the stacks in the contract's statuses come back, mapped field by field
     by_status = {entry["cloudformation_stack_status"]: entry for entry in result["images"]}
+    assert len(result["images"]) == len(listed_statuses)  # no duplicate or decoy hides behind a status
     assert sorted(by_status) == sorted(listed_statuses)
     assert "next_token" not in result
     for status, build_status in zip(listed_statuses, build_statuses, strict=True):
