@@ -11,7 +11,7 @@ import functools
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -28,6 +28,7 @@ from .sources import (
     AwsPage,
     describe_images_page,
     describe_stacks_page,
+    ec2_max_results,
     translate_aws_error,
 )
 from .tokens import Cursor, decode_token, encode_token
@@ -109,7 +110,6 @@ CAMEL_CASE = EntryKeys(
     version="version",
 )
 ImageEntry = dict[str, Any]
-_START = Cursor()  # where a listing without a token starts
 
 
 @dataclass
@@ -228,13 +228,36 @@ def image_from_stack(
     }
 
 
-def _source_for(
-    image_status: str, region: str, keys: EntryKeys
-) -> tuple[PageReader, Callable[[Mapping[str, Any]], ImageEntry | None]]:
+class _Source(NamedTuple):
+    fetch: PageReader
+    to_entry: Callable[[Mapping[str, Any]], ImageEntry | None]
+    id_key: str  # the raw item's unique id, which a token records to find its place again
+
+
+def _source_for(image_status: str, region: str, keys: EntryKeys) -> _Source:
     if image_status == "AVAILABLE":
-        return describe_images_page, lambda ami: image_from_ami(ami, region, keys)
+        return _Source(describe_images_page, lambda ami: image_from_ami(ami, region, keys), "ImageId")
     statuses = STACK_STATUSES_BY_IMAGE_STATUS[image_status]
-    return describe_stacks_page, lambda stack: image_from_stack(stack, region, keys, statuses)
+    return _Source(
+        describe_stacks_page, lambda stack: image_from_stack(stack, region, keys, statuses), "StackId"
+    )
+
+
+def _resource_id(item: Mapping[str, Any], id_key: str) -> str | None:
+    value = item.get(id_key)
+    return value if isinstance(value, str) and value else None
+
+
+def _resume_index(items: Sequence[Mapping[str, Any]], cursor: Cursor, id_key: str) -> int:
+    """Where to continue in a re-read AWS page: right after the last raw item consumed, wherever it is now."""
+    offset, last_id = cursor.offset, cursor.last_id
+    if last_id is None or (0 < offset <= len(items) and _resource_id(items[offset - 1], id_key) == last_id):
+        return offset  # the common case: nothing changed before the resume point
+    for index, item in enumerate(items):
+        if _resource_id(item, id_key) == last_id:
+            return index + 1  # resources were created or deleted before the resume point
+    # The last item consumed is gone itself: its old position is the best guess left (may repeat or skip one).
+    return offset
 
 
 def validate_image_status(image_status: object) -> str:
@@ -264,45 +287,52 @@ def read_images_page(
     status = validate_image_status(image_status)
     rules = region_rules()
     resolved_region = rules.resolve(region or None)
-    cursor = decode_token(next_token, image_status=status, region=resolved_region) if next_token else _START
+    resumed = decode_token(next_token, image_status=status, region=resolved_region) if next_token else None
     size = configured_page_size() if page_size is None else page_size
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
         raise InvalidInputError(f"page_size must be an integer in 1..{MAX_PAGE_SIZE}")
     calls = counter or CallCounter()
-    fetch, to_entry = _source_for(status, resolved_region, keys)
+    source = _source_for(status, resolved_region, keys)
     home = rules.home
+    # A walk keeps the MaxResults it started with, whatever the page size now: AWS pages stay the same.
+    cursor = resumed or Cursor(max_results=ec2_max_results(size))
+    max_results = cursor.max_results
 
     images: list[ImageEntry] = []
-    aws_token, offset = cursor.aws_token, cursor.offset
     while True:
         if deadline is not None and deadline() < CALL_RESERVE_SECONDS:
             # Out of time: answer with what we have; the token resumes exactly here.
             break
         calls.aws_calls += 1
         try:
-            page = fetch(resolved_region, aws_token, size)
+            page = source.fetch(resolved_region, cursor.aws_token, max_results)
         except (ClientError, BotoCoreError) as error:
             raise translate_aws_error(
-                error, region=resolved_region, home_region=home, had_token=aws_token is not None
+                error, region=resolved_region, home_region=home, had_token=cursor.aws_token is not None
             ) from error
-        if len(page.items) - offset <= size - len(images):
+        items, start = page.items, _resume_index(page.items, cursor, source.id_key)
+        if len(items) - start <= size - len(images):
             # The rest of this AWS page cannot overflow the page: map it in one pass, no per-item checks.
-            images.extend(filter(None, map(to_entry, page.items[offset:])))
+            images.extend(filter(None, map(source.to_entry, items[start:])))
         else:
-            for index in range(offset, len(page.items)):
-                entry = to_entry(page.items[index])
+            for index in range(start, len(items)):
+                entry = source.to_entry(items[index])
                 if entry is None:
                     continue
                 if len(images) == size:
                     # The page is full and one more image exists: resume at it, inside this AWS page.
-                    return _page(images, status, resolved_region, Cursor(aws_token, index), calls)
+                    last_id = _resource_id(items[index - 1], source.id_key) if index else None
+                    resume = Cursor(
+                        aws_token=cursor.aws_token, offset=index, last_id=last_id, max_results=max_results
+                    )
+                    return _page(images, status, resolved_region, resume, calls)
                 images.append(entry)
         if page.next_token is None:
             return _page(images, status, resolved_region, None, calls)
-        aws_token, offset = page.next_token, 0
+        cursor = Cursor(aws_token=page.next_token, max_results=max_results)
         if len(images) == size:
             break
-    return _page(images, status, resolved_region, Cursor(aws_token, offset), calls)
+    return _page(images, status, resolved_region, cursor, calls)
 
 
 def _page(

@@ -129,16 +129,21 @@ class AwsClients:
 clients = AwsClients()
 
 
-def describe_images_page(region: str, aws_token: str | None, page_size: int) -> AwsPage:
-    """One DescribeImages page of the account's own AMIs tagged as finished ParallelCluster images."""
+def ec2_max_results(page_size: int) -> int:
+    """The EC2 ``MaxResults`` a walk with pages of ``page_size`` starts with: the page size within 5..1000."""
+    return min(max(page_size, EC2_MIN_PAGE), EC2_MAX_PAGE)
+
+
+def describe_images_page(region: str, aws_token: str | None, max_results: int) -> AwsPage:
+    """One DescribeImages page (``max_results`` AMIs at most) of the account's own AMIs tagged as finished
+    ParallelCluster images."""
     params: dict[str, Any] = {
         "Owners": ["self"],
         "Filters": [
             {"Name": "tag-key", "Values": [IMAGE_ID_TAG]},
             {"Name": f"tag:{BUILD_STATUS_TAG}", "Values": [AVAILABLE_BUILD_STATUS]},
         ],
-        # The same MaxResults for a page size every time: re-fetching by a token gives the same page.
-        "MaxResults": min(max(page_size, EC2_MIN_PAGE), EC2_MAX_PAGE),
+        "MaxResults": max_results,
     }
     if aws_token is not None:
         params["NextToken"] = aws_token
@@ -146,9 +151,9 @@ def describe_images_page(region: str, aws_token: str | None, page_size: int) -> 
     return AwsPage(items=response.get("Images", []), next_token=response.get("NextToken") or None)
 
 
-def describe_stacks_page(region: str, aws_token: str | None, page_size: int) -> AwsPage:
+def describe_stacks_page(region: str, aws_token: str | None, max_results: int) -> AwsPage:
     """One DescribeStacks page of all stacks of the Region (CloudFormation has no server-side filter)."""
-    del page_size  # DescribeStacks has a fixed page size.
+    del max_results  # DescribeStacks has a fixed page size.
     params = {} if aws_token is None else {"NextToken": aws_token}
     response = clients.get("cloudformation", region).describe_stacks(**params)
     return AwsPage(items=response.get("Stacks", []), next_token=response.get("NextToken") or None)

@@ -1,5 +1,9 @@
 """The opaque ``nextToken``: where to resume, bound to the imageStatus and Region it came from.
 
+The position is an AWS page (its continuation token and the ``MaxResults`` it was read with), an offset in it,
+and the id of the raw item just before that offset, so a resume can find its place again when resources
+were created or deleted in that AWS page between two requests.
+
 A token is base64url (no padding) of compact JSON followed by a truncated SHA-256 of that JSON. The checksum
 catches truncated, mangled or hand-edited tokens; it is not a signature (there is no secret), so a
 deliberately forged token can only point at a position of the caller's own listing, and an edited AWS
@@ -17,30 +21,39 @@ import re
 from dataclasses import dataclass
 
 from .errors import InvalidTokenError
+from .sources import EC2_MAX_PAGE, EC2_MIN_PAGE
 
-_FORMAT_VERSION = 1
+# 2: the last consumed resource id and MaxResults were added; older tokens are simply invalid.
+_FORMAT_VERSION = 2
 _CHECKSUM_BYTES = 8
 _MAX_TOKEN_CHARS = 8192
 # No AWS page holds more items than this; a larger offset can only come from an edited token.
 _MAX_OFFSET = 100_000
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
-_KEYS = frozenset({"v", "s", "r", "t", "o"})
+_KEYS = frozenset({"v", "s", "r", "t", "o", "i", "m"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Cursor:
     """A position in an AWS listing.
 
     Attributes
     ----------
+    max_results:
+        The ``MaxResults`` the walk reads AWS pages with (EC2's limits, 5..1000): re-reading a page by its
+        continuation token with another value may give a different page. DescribeStacks ignores it.
     aws_token:
         The AWS continuation token that fetches the AWS page being consumed; None for the first page.
     offset:
         How many raw items of that AWS page were already consumed.
+    last_id:
+        The id (AMI ``ImageId`` or ``StackId``) of the raw item just before ``offset``; None at offset 0.
     """
 
+    max_results: int
     aws_token: str | None = None
     offset: int = 0
+    last_id: str | None = None
 
 
 def _checksum(payload: bytes) -> bytes:
@@ -50,7 +63,15 @@ def _checksum(payload: bytes) -> bytes:
 def encode_token(image_status: str, region: str, cursor: Cursor) -> str:
     """The ``nextToken`` that resumes listing ``image_status`` in ``region`` at ``cursor``."""
     payload = json.dumps(
-        {"v": _FORMAT_VERSION, "s": image_status, "r": region, "t": cursor.aws_token, "o": cursor.offset},
+        {
+            "v": _FORMAT_VERSION,
+            "s": image_status,
+            "r": region,
+            "t": cursor.aws_token,
+            "o": cursor.offset,
+            "i": cursor.last_id,
+            "m": cursor.max_results,
+        },
         separators=(",", ":"),
     ).encode()
     return base64.urlsafe_b64encode(payload + _checksum(payload)).rstrip(b"=").decode("ascii")
@@ -79,11 +100,21 @@ def decode_token(token: str, *, image_status: str, region: str) -> Cursor:
         raise InvalidTokenError from None
     if not isinstance(fields, dict) or set(fields) != _KEYS or fields["v"] != _FORMAT_VERSION:
         raise InvalidTokenError
-    aws_token, offset = fields["t"], fields["o"]
+    aws_token, offset, last_id, max_results = fields["t"], fields["o"], fields["i"], fields["m"]
     if fields["s"] != image_status or fields["r"] != region:
         raise InvalidTokenError
-    if not (aws_token is None or (isinstance(aws_token, str) and aws_token)):
+    if not (_is_absent_or_text(aws_token) and _is_absent_or_text(last_id)):
         raise InvalidTokenError
-    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= _MAX_OFFSET:
+    if not _is_int_within(offset, 0, _MAX_OFFSET):
         raise InvalidTokenError
-    return Cursor(aws_token=aws_token, offset=offset)
+    if not _is_int_within(max_results, EC2_MIN_PAGE, EC2_MAX_PAGE):
+        raise InvalidTokenError
+    return Cursor(aws_token=aws_token, offset=offset, last_id=last_id, max_results=max_results)
+
+
+def _is_absent_or_text(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value != "")
+
+
+def _is_int_within(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high

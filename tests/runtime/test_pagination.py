@@ -302,7 +302,7 @@ def test_a_continuation_token_aws_rejects_is_a_400(
 ) -> None:
     # Given a well-formed token whose AWS continuation token was edited (there is no secret to prevent it)
     status = "AVAILABLE" if service == "ec2" else "FAILED"
-    token = encode_token(status, "us-east-1", Cursor("edited-aws-token", 0))
+    token = encode_token(status, "us-east-1", Cursor(aws_token="edited-aws-token", max_results=5))
     stubbed(service, "us-east-1").add_client_error(operation, code, message, 400)
 
     # When it is used

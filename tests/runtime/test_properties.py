@@ -37,11 +37,20 @@ _cursor = st.builds(
     Cursor,
     aws_token=st.one_of(st.none(), st.sampled_from(["page-at-1", "page-at-2", "page-at-999"]), _text),
     offset=st.integers(min_value=0, max_value=100_000),
+    last_id=st.one_of(st.none(), st.sampled_from(["ami-00000000000000001", "arn:x:stack/build-1"]), _text),
+    max_results=st.integers(min_value=5, max_value=1000),
 )
-# An empty AWS token is not one our code issues; encode_token would still accept it, so map it to None.
+# An empty AWS token or id is not one our code issues; encode_token would still accept it, so map it to None.
 _issued_token = st.builds(
     lambda status, region, cursor: encode_token(
-        status, region, Cursor(cursor.aws_token or None, cursor.offset)
+        status,
+        region,
+        Cursor(
+            aws_token=cursor.aws_token or None,
+            offset=cursor.offset,
+            last_id=cursor.last_id or None,
+            max_results=cursor.max_results,
+        ),
     ),
     st.sampled_from(STATUSES),
     st.sampled_from(REGIONS[:2]),

@@ -13,7 +13,12 @@ from listimages.tokens import Cursor, decode_token, encode_token
 
 @pytest.mark.parametrize(
     "cursor",
-    [Cursor(), Cursor("aws-token", 0), Cursor("eyJ2IjoxfQ==/+&?", 17), Cursor(None, 999)],
+    [
+        Cursor(max_results=5),
+        Cursor(aws_token="aws-token", max_results=1000),
+        Cursor(aws_token="eyJ2IjoxfQ==/+&?", offset=17, last_id="ami-0123456789abcdef0", max_results=17),
+        Cursor(offset=999, last_id="arn:aws:cloudformation:eu-west-1:123456789012:stack/b/1", max_results=6),
+    ],
 )
 def test_token_round_trips_its_cursor(cursor: Cursor) -> None:
     # Given a token for a position
@@ -33,7 +38,9 @@ def test_token_round_trips_its_cursor(cursor: Cursor) -> None:
 )
 def test_token_is_bound_to_status_and_region(image_status: str, region: str) -> None:
     # Given a token issued for PENDING in eu-west-1
-    token = encode_token("PENDING", "eu-west-1", Cursor("aws-token", 3))
+    token = encode_token(
+        "PENDING", "eu-west-1", Cursor(aws_token="aws-token", offset=3, last_id="ami-1", max_results=5)
+    )
 
     # When it is used with another status or Region, then it is invalid
     with pytest.raises(InvalidTokenError):
@@ -42,7 +49,9 @@ def test_token_is_bound_to_status_and_region(image_status: str, region: str) -> 
 
 def test_every_single_character_edit_is_rejected() -> None:
     # Given a valid token
-    token = encode_token("FAILED", "us-east-1", Cursor("next-page", 42))
+    token = encode_token(
+        "FAILED", "us-east-1", Cursor(aws_token="next-page", offset=42, last_id="ami-1", max_results=50)
+    )
 
     # When any one character is replaced, then decoding fails
     for index in range(len(token)):
@@ -58,6 +67,10 @@ def _forged(fields: object) -> str:
     return base64.urlsafe_b64encode(payload + hashlib.sha256(payload).digest()[:8]).rstrip(b"=").decode()
 
 
+_FIELDS = {"s": "PENDING", "r": "us-east-1", "t": None, "o": 0, "i": None, "m": 5}
+_V2 = {"v": 2, **_FIELDS}
+
+
 @pytest.mark.parametrize(
     "token",
     [
@@ -68,14 +81,21 @@ def _forged(fields: object) -> str:
         "====",
         "ü",
         _forged([1, 2]),
-        _forged({"v": 2, "s": "PENDING", "r": "us-east-1", "t": None, "o": 0}),
-        _forged({"v": 1, "s": "PENDING", "r": "us-east-1", "t": None}),
-        _forged({"v": 1, "s": "PENDING", "r": "us-east-1", "t": None, "o": -1}),
-        _forged({"v": 1, "s": "PENDING", "r": "us-east-1", "t": None, "o": True}),
-        _forged({"v": 1, "s": "PENDING", "r": "us-east-1", "t": None, "o": 10**9}),
-        _forged({"v": 1, "s": "PENDING", "r": "us-east-1", "t": "", "o": 0}),
-        _forged({"v": 1, "s": "PENDING", "r": "us-east-1", "t": 5, "o": 0}),
-        _forged({"v": 1, "s": "PENDING", "r": "us-east-1", "t": None, "o": 0, "x": 1}),
+        _forged({"v": 3, **_FIELDS}),
+        _forged({"v": 1, "s": "PENDING", "r": "us-east-1", "t": None, "o": 0}),  # the format before 2
+        _forged({"v": 2, "s": "PENDING", "r": "us-east-1", "t": None, "o": 0, "i": None}),
+        _forged({**_V2, "o": -1}),
+        _forged({**_V2, "o": True}),
+        _forged({**_V2, "o": 10**9}),
+        _forged({**_V2, "t": ""}),
+        _forged({**_V2, "t": 5}),
+        _forged({**_V2, "i": ""}),
+        _forged({**_V2, "i": 5}),
+        _forged({**_V2, "m": 4}),
+        _forged({**_V2, "m": 1001}),
+        _forged({**_V2, "m": None}),
+        _forged({**_V2, "m": True}),
+        _forged({**_V2, "x": 1}),
     ],
 )
 def test_malformed_tokens_are_invalid(token: str) -> None:
@@ -86,7 +106,9 @@ def test_malformed_tokens_are_invalid(token: str) -> None:
 
 def test_a_forged_but_well_formed_token_decodes() -> None:
     # Given a token built by hand with the right format (there is no secret, so this is possible)
-    token = _forged({"v": 1, "s": "PENDING", "r": "us-east-1", "t": "x", "o": 1})
+    token = _forged({**_V2, "t": "x", "o": 1, "i": "ami-1", "m": 7})
 
     # Then it decodes: only AWS can reject its continuation token (tested in test_faults)
-    assert decode_token(token, image_status="PENDING", region="us-east-1") == Cursor("x", 1)
+    assert decode_token(token, image_status="PENDING", region="us-east-1") == Cursor(
+        aws_token="x", offset=1, last_id="ami-1", max_results=7
+    )
