@@ -256,8 +256,9 @@ def _resume_index(items: Sequence[Mapping[str, Any]], cursor: Cursor, id_key: st
     for index, item in enumerate(items):
         if _resource_id(item, id_key) == last_id:
             return index + 1  # resources were created or deleted before the resume point
-    # The last item consumed is gone itself: its old position is the best guess left (may repeat or skip one).
-    return offset
+    # The last item consumed is gone itself, most likely a build that finished (its stack is deleted): assume
+    # it is the one that left, so the walk goes on exactly; a repeat is also the safer error than a skip.
+    return max(offset - 1, 0)
 
 
 def validate_image_status(image_status: object) -> str:
