@@ -58,11 +58,6 @@ def home_region() -> str:
     return region
 
 
-def home_partition() -> Partition:
-    """The partition that contains the home Region."""
-    return _partition_of(home_region())
-
-
 @functools.cache
 def _partition_of(region: str) -> Partition:
     for partition in _partitions():
@@ -71,13 +66,9 @@ def _partition_of(region: str) -> Partition:
     raise ConfigurationError(f"home Region {region!r} belongs to no partition known to botocore")
 
 
-def allowed_regions() -> frozenset[str] | None:
-    """The deployment's allow-list (``LIST_IMAGES_ALLOWED_REGIONS``, comma-separated); None = no limit."""
-    return _parse_allow_list(os.environ.get(ALLOWED_REGIONS_VARIABLE, ""))
-
-
 @functools.cache
 def _parse_allow_list(text: str) -> frozenset[str] | None:
+    """``LIST_IMAGES_ALLOWED_REGIONS`` (comma-separated) as a set; None (no limit) when it names none."""
     names = {name.strip() for name in text.split(",")}
     names.discard("")
     return frozenset(names) or None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from listimages.errors import ConfigurationError, InvalidRegionError
-from listimages.regions import allowed_regions, resolve_region
+from listimages.regions import region_rules, resolve_region
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_allow_list_narrows_the_valid_regions(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("LIST_IMAGES_ALLOWED_REGIONS", " us-east-1, eu-west-1 ,,")
 
     # Then listed Regions are valid and other Regions of the partition are not
-    assert allowed_regions() == {"us-east-1", "eu-west-1"}
+    assert region_rules().allow_list == {"us-east-1", "eu-west-1"}
     assert resolve_region("eu-west-1") == "eu-west-1"
     with pytest.raises(InvalidRegionError):
         resolve_region("us-west-2")
@@ -71,7 +71,7 @@ def test_allow_list_narrows_the_valid_regions(monkeypatch: pytest.MonkeyPatch) -
 
 def test_empty_allow_list_means_no_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIST_IMAGES_ALLOWED_REGIONS", " , ")
-    assert allowed_regions() is None
+    assert region_rules().allow_list is None
     assert resolve_region("sa-east-1") == "sa-east-1"
 
 
