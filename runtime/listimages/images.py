@@ -184,63 +184,78 @@ def _can_be_entry(image_id: object, version: object, resource_id: object) -> boo
     )
 
 
-def image_from_ami(ami: Mapping[str, Any], region: str, keys: EntryKeys) -> ImageEntry | None:
-    """The AVAILABLE entry for an AMI, or None when the AMI is not one (or cannot be a schema-valid one)."""
-    tags = _tags(ami)
-    if IMAGE_ID_TAG not in tags or tags.get(BUILD_STATUS_TAG) != AVAILABLE_BUILD_STATUS:
-        return None
-    image_id, version, ami_id = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), ami.get("ImageId")
-    if not _can_be_entry(image_id, version, ami_id):
-        logger.warning("Skipped an AMI that cannot yield a schema-valid image", extra={"amiId": ami_id})
-        return None
-    return {
-        keys.image_id: image_id,
-        keys.ec2_ami_info: {keys.ami_id: ami_id},
-        keys.image_build_status: "BUILD_COMPLETE",
-        keys.region: region,
-        keys.version: version,
-    }
+EntryMaker = Callable[[Mapping[str, Any]], ImageEntry | None]
+"""Turns one raw AWS item into an image entry, or None when the item is not one."""
 
 
-def image_from_stack(
-    stack: Mapping[str, Any], region: str, keys: EntryKeys, stack_statuses: frozenset[str]
-) -> ImageEntry | None:
-    """The PENDING/FAILED entry for a top-level image-builder stack whose status is in ``stack_statuses``."""
-    status = stack.get("StackStatus")
-    if stack.get("ParentId") or status not in stack_statuses:
-        return None
-    tags = _tags(stack)
-    if IMAGE_ID_TAG not in tags:
-        return None  # not an image build (a cluster or any other stack)
-    image_id, version, stack_arn = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), stack.get("StackId")
-    if not _can_be_entry(image_id, version, stack_arn):
-        logger.warning(
-            "Skipped a stack that cannot yield a schema-valid image", extra={"stackArn": stack_arn}
-        )
-        return None
-    return {
-        keys.image_id: image_id,
-        keys.image_build_status: BUILD_STATUS_BY_STACK_STATUS[str(status)],
-        keys.cloudformation_stack_status: status,
-        keys.cloudformation_stack_arn: stack_arn,
-        keys.region: region,
-        keys.version: version,
-    }
+def ami_entry_maker(region: str, keys: EntryKeys) -> EntryMaker:
+    """Maps an AMI to its AVAILABLE entry, or None when it is not one (or cannot be a schema-valid one)."""
+    # Built once per request with the key names at hand: one call per AMI, the hot loop of a large page.
+    image_id_key, info_key, ami_id_key = keys.image_id, keys.ec2_ami_info, keys.ami_id
+    build_status_key, region_key, version_key = keys.image_build_status, keys.region, keys.version
+
+    def make_entry(ami: Mapping[str, Any]) -> ImageEntry | None:
+        tags = _tags(ami)
+        if IMAGE_ID_TAG not in tags or tags.get(BUILD_STATUS_TAG) != AVAILABLE_BUILD_STATUS:
+            return None
+        image_id, version, ami_id = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), ami.get("ImageId")
+        if not _can_be_entry(image_id, version, ami_id):
+            logger.warning("Skipped an AMI that cannot yield a schema-valid image", extra={"amiId": ami_id})
+            return None
+        return {
+            image_id_key: image_id,
+            info_key: {ami_id_key: ami_id},
+            build_status_key: "BUILD_COMPLETE",
+            region_key: region,
+            version_key: version,
+        }
+
+    return make_entry
+
+
+def stack_entry_maker(region: str, keys: EntryKeys, stack_statuses: frozenset[str]) -> EntryMaker:
+    """Maps a top-level image-builder stack whose status is in ``stack_statuses`` to its PENDING/FAILED entry,
+    or None for any other stack."""
+    image_id_key, build_status_key = keys.image_id, keys.image_build_status
+    stack_status_key, stack_arn_key = keys.cloudformation_stack_status, keys.cloudformation_stack_arn
+    region_key, version_key = keys.region, keys.version
+
+    def make_entry(stack: Mapping[str, Any]) -> ImageEntry | None:
+        status = stack.get("StackStatus")
+        if stack.get("ParentId") or status not in stack_statuses:
+            return None
+        tags = _tags(stack)
+        if IMAGE_ID_TAG not in tags:
+            return None  # not an image build (a cluster or any other stack)
+        image_id, version, stack_arn = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), stack.get("StackId")
+        if not _can_be_entry(image_id, version, stack_arn):
+            logger.warning(
+                "Skipped a stack that cannot yield a schema-valid image", extra={"stackArn": stack_arn}
+            )
+            return None
+        return {
+            image_id_key: image_id,
+            build_status_key: BUILD_STATUS_BY_STACK_STATUS[str(status)],
+            stack_status_key: status,
+            stack_arn_key: stack_arn,
+            region_key: region,
+            version_key: version,
+        }
+
+    return make_entry
 
 
 class _Source(NamedTuple):
     fetch: PageReader
-    to_entry: Callable[[Mapping[str, Any]], ImageEntry | None]
+    to_entry: EntryMaker
     id_key: str  # the raw item's unique id, which a token records to find its place again
 
 
 def _source_for(image_status: str, region: str, keys: EntryKeys) -> _Source:
     if image_status == "AVAILABLE":
-        return _Source(describe_images_page, lambda ami: image_from_ami(ami, region, keys), "ImageId")
+        return _Source(describe_images_page, ami_entry_maker(region, keys), "ImageId")
     statuses = STACK_STATUSES_BY_IMAGE_STATUS[image_status]
-    return _Source(
-        describe_stacks_page, lambda stack: image_from_stack(stack, region, keys, statuses), "StackId"
-    )
+    return _Source(describe_stacks_page, stack_entry_maker(region, keys, statuses), "StackId")
 
 
 def _resource_id(item: Mapping[str, Any], id_key: str) -> str | None:
