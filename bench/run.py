@@ -3,10 +3,11 @@
 Measures, in one run:
 - cold import of ``listimages.handler`` in fresh interpreters (median of 11) next to ``import boto3``;
 - first request (fresh interpreter: client creation + first call; median of 5) and warm request (best of
-  201/41 runs, the figure least disturbed by other processes on a shared machine) for 10/100/1,000 images,
-  splitting time inside AWS calls from time outside them (our code). AWS is botocore clients served by
-  ``Stubber`` with pre-built responses, so "inside" is botocore's own call machinery and no network;
-- that outside time next to ``json.dumps`` of the same response body;
+  2,001 to 41 runs, the figure least disturbed by other processes on a shared machine) for 0/10/100/1,000
+  images (0: the fixed cost of a request), splitting time inside AWS calls from time outside them (our
+  code). AWS is botocore clients served by ``Stubber`` with pre-built responses, so "inside" is botocore's
+  own call machinery and no network;
+- that outside time next to ``json.dumps`` of the same response body, and both per image (100 → 1,000);
 - AWS calls per response next to the AWS pages the stub served;
 - peak memory (tracemalloc peak of one request; max RSS of the process).
 
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+import timeit
 import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,10 @@ ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
     "AWS_EC2_METADATA_DISABLED": "true",
+    # The function's own configuration, as ListImagesApi sets it by default: production never takes the
+    # unset-variable path, which is slower (os.environ raises and catches KeyError for a missing name).
+    "LIST_IMAGES_PAGE_SIZE": "1000",
+    "LIST_IMAGES_ALLOWED_REGIONS": "",
 }
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_CLOUDFORMATION"):
     os.environ.pop(_name, None)
@@ -43,8 +49,9 @@ sys.path.insert(0, str(RUNTIME))
 
 IMPORT_RUNS = 11
 FIRST_REQUEST_RUNS = 5
-WARM_RUNS = {10: 201, 100: 201, 1000: 41}
-SIZES = (10, 100, 1000)
+WARM_RUNS = {0: 2001, 10: 2001, 100: 501, 1000: 41}
+# 0 = an empty listing: what a request costs before any image (parse, validate, one log record, encode).
+SIZES = (0, 10, 100, 1000)
 STACK_PAGE = 100  # CloudFormation's DescribeStacks page size
 
 # ParallelCluster tags its AMIs with about ten parallelcluster:* tags; the responses carry them all.
@@ -282,7 +289,59 @@ def _best_of(runs: list[dict[str, Any]], key: str) -> float:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.2f}"
+    return f"{seconds * 1000:.3f}"
+
+
+def _best_seconds(work: Any, number: int = 200, repeat: int = 25) -> float:
+    return min(timeit.repeat(work, number=number, repeat=repeat)) / number
+
+
+def small_page_breakdown(aws: StubbedAws, size: int = 10) -> None:
+    """What the outside time of a small page is made of: its parts timed alone (warm, in a tight loop, so each
+    part is cheaper than inside a request), then the whole request and the request with its log record
+    switched off (a what-if), each with ``json.dumps`` interleaved as in the main table."""
+    from listimages import handler, images  # noqa: PLC0415
+
+    amis = prebuilt_amis(size)
+    body = json.loads(one_request(aws, "AVAILABLE", amis)["body"])
+    make_entry = images.ami_entry_maker("us-east-1", images.CAMEL_CASE)
+    log_fields = {"status": 200, "imageStatus": "AVAILABLE", "region": "us-east-1", "count": size}
+    parts = {
+        "`json.dumps` of the body (the yardstick)": _best_seconds(lambda: json.dumps(body)),
+        "encoding the body as the handler does (stdlib `json`)": _best_seconds(
+            lambda: handler._encode_json(body)  # a part of the handler, timed alone
+        ),
+        f"mapping the {size} AMIs to entries": _best_seconds(lambda: list(map(make_entry, amis))),
+        "the one request log record (created and handled, no output)": _best_seconds(
+            lambda: handler._log_request(log_fields)
+        ),
+    }
+
+    def outside_and_dumps(runs: int = 2001) -> tuple[float, float]:
+        # Interleaved as in the main table, so that the ratio compares like with like.
+        outside, dumps = [], []
+        for _ in range(runs):
+            run = one_request(aws, "AVAILABLE", amis)
+            outside.append(float(run["total"] - run["inside"] - run["creating"]))
+            started = time.perf_counter()
+            json.dumps(body)
+            dumps.append(time.perf_counter() - started)
+        return min(outside), min(dumps)
+
+    requests = {"the whole request, outside AWS calls": outside_and_dumps()}
+    with_log = handler._log_request
+    handler._log_request = lambda fields: None  # the what-if only; restored below
+    try:
+        requests["what-if: the whole request without its log record"] = outside_and_dumps()
+    finally:
+        handler._log_request = with_log
+    yardstick = parts["`json.dumps` of the body (the yardstick)"]
+    print(f"\n| {size} images, warm: part (best of many) | µs | ÷ `json.dumps` |")
+    print("|---|---|---|")
+    for name, seconds in parts.items():
+        print(f"| {name} | {seconds * 1e6:.1f} | {seconds / yardstick:.2f} |")
+    for name, (seconds, dumps) in requests.items():
+        print(f"| {name} | {seconds * 1e6:.1f} | {seconds / dumps:.2f} |")
 
 
 def main() -> None:
@@ -291,8 +350,9 @@ def main() -> None:
     print("## Runtime benchmark\n")
     print(
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, times in ms. Cold import and first "
-        "request: median of fresh interpreters; warm: best of 201 (10, 100 images) or 41 (1,000) interleaved "
-        "runs.\n"
+        "request: median of fresh interpreters; warm: best of "
+        + ", ".join(f"{runs} ({size:,} images)" for size, runs in WARM_RUNS.items())
+        + " interleaved runs.\n"
     )
     print("| Cold import (fresh interpreter, median of 11) | ms |")
     print("|---|---|")
@@ -340,6 +400,18 @@ def main() -> None:
             f"| {_ms(best_dumps)} | {best_outside / best_dumps:.2f} "
             f"| {warm[0]['calls']} / {warm[0]['pages']} |"
         )
+
+    # outside = fixed + images * per-image cost: the fixed part dominates small pages, the other large ones.
+    by_size = {size: (outside, dumps) for size, _, _, outside, dumps in rows}
+    per_image_outside = (by_size[1000][0] - by_size[100][0]) / 900
+    per_image_dumps = (by_size[1000][1] - by_size[100][1]) / 900
+    print(
+        f"\nPer image (100 → 1,000 images): outside {per_image_outside * 1e6:.2f} µs, `json.dumps` "
+        f"{per_image_dumps * 1e6:.2f} µs, ratio {per_image_outside / per_image_dumps:.2f}. Fixed part of a "
+        f"request (empty listing): outside {by_size[0][0] * 1e6:.1f} µs."
+    )
+
+    small_page_breakdown(aws)
 
     stacks = prebuilt_stacks(1000)
     one_request(aws, "FAILED", stacks)
