@@ -2,11 +2,11 @@
 
 Measures, in one run:
 - cold import of ``listimages.handler`` in fresh interpreters (median of 11) next to ``import boto3``;
-- first request (fresh interpreter: client creation + first call; median of 5) and warm request (best of
-  2,001 to 41 runs, the figure least disturbed by other processes on a shared machine) for 0/10/100/1,000
-  images (0: the fixed cost of a request), splitting time inside AWS calls from time outside them (our
-  code). AWS is botocore clients served by ``Stubber`` with pre-built responses, so "inside" is botocore's
-  own call machinery and no network;
+- first request (fresh interpreter: client creation + first call; median of 5) and warm request (the
+  median over rounds of each round's best run: robust to short and long disturbances on a shared machine)
+  for 0/10/100/1,000 images (0: the fixed cost of a request), splitting time inside AWS calls from time
+  outside them (our code). AWS is botocore clients served by ``Stubber`` with pre-built responses, so
+  "inside" is botocore's own call machinery and no network;
 - that outside time next to ``json.dumps`` of the same response body, and both per image (100 → 1,000);
 - AWS calls per response next to the AWS pages the stub served;
 - peak memory (tracemalloc peak of one request; max RSS of the process).
@@ -49,7 +49,10 @@ sys.path.insert(0, str(RUNTIME))
 
 IMPORT_RUNS = 11
 FIRST_REQUEST_RUNS = 5
-WARM_RUNS = {0: 2001, 10: 2001, 100: 501, 1000: 41}
+# Warm figures: the median over ROUNDS of each round's best run. Rounds are taken in turn across the sizes, so
+# that a slow phase of a shared machine hits one round of every size rather than every round of one size.
+ROUNDS = 11
+RUNS_PER_ROUND = {0: 201, 10: 201, 100: 51, 1000: 5}
 # 0 = an empty listing: what a request costs before any image (parse, validate, one log record, encode).
 SIZES = (0, 10, 100, 1000)
 STACK_PAGE = 100  # CloudFormation's DescribeStacks page size
@@ -296,10 +299,35 @@ def _best_seconds(work: Any, number: int = 200, repeat: int = 25) -> float:
     return min(timeit.repeat(work, number=number, repeat=repeat)) / number
 
 
+def warm_round(aws: StubbedAws, amis: list[dict[str, Any]], body: Any, runs: int) -> dict[str, float]:
+    """One round of ``runs`` requests, each followed by a ``json.dumps`` of the same body (interleaved, so
+    that load from other processes affects both sides of the ratio alike): the round's best figures."""
+    requests, dumps = [], []
+    for _ in range(runs):
+        requests.append(one_request(aws, "AVAILABLE", amis))
+        started = time.perf_counter()
+        json.dumps(body)
+        dumps.append(time.perf_counter() - started)
+    outside = min(float(run["total"] - run["inside"] - run["creating"]) for run in requests)
+    return {
+        "total": _best_of(requests, "total"),
+        "inside": _best_of(requests, "inside"),
+        "outside": outside,
+        "dumps": min(dumps),
+        "ratio": outside / min(dumps),
+        "calls": requests[0]["calls"],
+        "pages": requests[0]["pages"],
+    }
+
+
+def _median_round(rounds: list[dict[str, float]]) -> dict[str, float]:
+    return {key: float(statistics.median(round_[key] for round_ in rounds)) for key in rounds[0]}
+
+
 def small_page_breakdown(aws: StubbedAws, size: int = 10) -> None:
     """What the outside time of a small page is made of: its parts timed alone (warm, in a tight loop, so each
     part is cheaper than inside a request), then the whole request and the request with its log record
-    switched off (a what-if), each with ``json.dumps`` interleaved as in the main table."""
+    switched off (a what-if), measured in alternating rounds like the main table."""
     from listimages import handler, images  # noqa: PLC0415
 
     amis = prebuilt_amis(size)
@@ -316,32 +344,28 @@ def small_page_breakdown(aws: StubbedAws, size: int = 10) -> None:
             lambda: handler._log_request(log_fields)
         ),
     }
-
-    def outside_and_dumps(runs: int = 2001) -> tuple[float, float]:
-        # Interleaved as in the main table, so that the ratio compares like with like.
-        outside, dumps = [], []
-        for _ in range(runs):
-            run = one_request(aws, "AVAILABLE", amis)
-            outside.append(float(run["total"] - run["inside"] - run["creating"]))
-            started = time.perf_counter()
-            json.dumps(body)
-            dumps.append(time.perf_counter() - started)
-        return min(outside), min(dumps)
-
-    requests = {"the whole request, outside AWS calls": outside_and_dumps()}
-    with_log = handler._log_request
-    handler._log_request = lambda fields: None  # the what-if only; restored below
+    with_log_record: list[dict[str, float]] = []
+    without_log_record: list[dict[str, float]] = []
+    log_request = handler._log_request
     try:
-        requests["what-if: the whole request without its log record"] = outside_and_dumps()
+        for _ in range(ROUNDS):
+            handler._log_request = log_request
+            with_log_record.append(warm_round(aws, amis, body, RUNS_PER_ROUND[size]))
+            handler._log_request = lambda fields: None  # the what-if only; restored below
+            without_log_record.append(warm_round(aws, amis, body, RUNS_PER_ROUND[size]))
     finally:
-        handler._log_request = with_log
+        handler._log_request = log_request
     yardstick = parts["`json.dumps` of the body (the yardstick)"]
-    print(f"\n| {size} images, warm: part (best of many) | µs | ÷ `json.dumps` |")
+    print(f"\n| {size} images, warm: part | µs | ÷ `json.dumps` |")
     print("|---|---|---|")
     for name, seconds in parts.items():
         print(f"| {name} | {seconds * 1e6:.1f} | {seconds / yardstick:.2f} |")
-    for name, (seconds, dumps) in requests.items():
-        print(f"| {name} | {seconds * 1e6:.1f} | {seconds / dumps:.2f} |")
+    for name, rounds in (
+        ("the whole request, outside AWS calls", with_log_record),
+        ("what-if: the whole request without its log record", without_log_record),
+    ):
+        figures = _median_round(rounds)
+        print(f"| {name} | {figures['outside'] * 1e6:.1f} | {figures['ratio']:.2f} |")
 
 
 def main() -> None:
@@ -350,9 +374,10 @@ def main() -> None:
     print("## Runtime benchmark\n")
     print(
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, times in ms. Cold import and first "
-        "request: median of fresh interpreters; warm: best of "
-        + ", ".join(f"{runs} ({size:,} images)" for size, runs in WARM_RUNS.items())
-        + " interleaved runs.\n"
+        f"request: median of fresh interpreters; warm: median over {ROUNDS} rounds, taken in turn across the "
+        "sizes, of each round's best of "
+        + ", ".join(f"{runs} ({size:,} images)" for size, runs in RUNS_PER_ROUND.items())
+        + " runs, each followed by its `json.dumps`.\n"
     )
     print("| Cold import (fresh interpreter, median of 11) | ms |")
     print("|---|---|")
@@ -365,25 +390,21 @@ def main() -> None:
         for size in SIZES
     }
     aws = StubbedAws(Timer())
-    rows = []
+    listings = {}
     peak_bytes = 0
     for size in SIZES:
         amis = prebuilt_amis(size)
         one_request(aws, "AVAILABLE", amis)  # warm-up
-        body = json.loads(one_request(aws, "AVAILABLE", amis)["body"])
-        warm, dumps = [], []
-        for _ in range(WARM_RUNS[size]):
-            # Interleaved, so that load from other processes affects both sides of the ratio alike.
-            warm.append(one_request(aws, "AVAILABLE", amis))
-            started = time.perf_counter()
-            json.dumps(body)
-            dumps.append(time.perf_counter() - started)
-        outside = [run["total"] - run["inside"] - run["creating"] for run in warm]
+        listings[size] = (amis, json.loads(one_request(aws, "AVAILABLE", amis)["body"]))
         tracemalloc.start()
         one_request(aws, "AVAILABLE", amis)
         peak_bytes = max(peak_bytes, tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
-        rows.append((size, first[size], warm, min(outside), min(dumps)))
+    rounds: dict[int, list[dict[str, float]]] = {size: [] for size in SIZES}
+    for _ in range(ROUNDS):
+        for size in SIZES:
+            rounds[size].append(warm_round(aws, *listings[size], RUNS_PER_ROUND[size]))
+    warm = {size: _median_round(rounds[size]) for size in SIZES}
 
     print(
         "| Images (AVAILABLE) | first: total | first: client creation | first: inside AWS calls "
@@ -391,31 +412,31 @@ def main() -> None:
         "| outside ÷ dumps (target ≤ 3) | AWS calls / pages |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for size, first_runs, warm, best_outside, best_dumps in rows:
+    for size in SIZES:
+        first_runs, figures = first[size], warm[size]
         first_outside = [r["total"] - r["inside"] - r["creating"] for r in first_runs]
         print(
             f"| {size} | {_ms(_median_of(first_runs, 'total'))} | {_ms(_median_of(first_runs, 'creating'))} "
             f"| {_ms(_median_of(first_runs, 'inside'))} | {_ms(statistics.median(first_outside))} "
-            f"| {_ms(_best_of(warm, 'total'))} | {_ms(_best_of(warm, 'inside'))} | {_ms(best_outside)} "
-            f"| {_ms(best_dumps)} | {best_outside / best_dumps:.2f} "
-            f"| {warm[0]['calls']} / {warm[0]['pages']} |"
+            f"| {_ms(figures['total'])} | {_ms(figures['inside'])} | {_ms(figures['outside'])} "
+            f"| {_ms(figures['dumps'])} | {figures['ratio']:.2f} "
+            f"| {figures['calls']:.0f} / {figures['pages']:.0f} |"
         )
 
     # outside = fixed + images * per-image cost: the fixed part dominates small pages, the other large ones.
-    by_size = {size: (outside, dumps) for size, _, _, outside, dumps in rows}
-    per_image_outside = (by_size[1000][0] - by_size[100][0]) / 900
-    per_image_dumps = (by_size[1000][1] - by_size[100][1]) / 900
+    per_image_outside = (warm[1000]["outside"] - warm[100]["outside"]) / 900
+    per_image_dumps = (warm[1000]["dumps"] - warm[100]["dumps"]) / 900
     print(
         f"\nPer image (100 → 1,000 images): outside {per_image_outside * 1e6:.2f} µs, `json.dumps` "
         f"{per_image_dumps * 1e6:.2f} µs, ratio {per_image_outside / per_image_dumps:.2f}. Fixed part of a "
-        f"request (empty listing): outside {by_size[0][0] * 1e6:.1f} µs."
+        f"request (empty listing): outside {warm[0]['outside'] * 1e6:.1f} µs."
     )
 
     small_page_breakdown(aws)
 
     stacks = prebuilt_stacks(1000)
     one_request(aws, "FAILED", stacks)
-    failed = [one_request(aws, "FAILED", stacks) for _ in range(WARM_RUNS[1000])]
+    failed = [one_request(aws, "FAILED", stacks) for _ in range(41)]
     print(
         f"\nFAILED, 1,000 builds over {failed[0]['pages']} DescribeStacks pages: warm total "
         f"{_ms(_best_of(failed, 'total'))} ms, inside AWS calls {_ms(_best_of(failed, 'inside'))} ms, "
