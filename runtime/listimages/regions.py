@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import InvalidRegionError as BotocoreInvalidRegionError
 from botocore.loaders import Loader
+from botocore.utils import validate_region_name
 
 from .errors import ConfigurationError, InvalidRegionError
 
@@ -33,7 +35,17 @@ class Partition:
         # botocore also lists pseudo-Regions such as "aws-global"; no images live there.
         if name in self.known_regions and not name.endswith("-global"):
             return True
-        return self.region_pattern.fullmatch(name) is not None
+        return self.region_pattern.fullmatch(name) is not None and _is_host_label(name)
+
+
+def _is_host_label(name: str) -> bool:
+    """Whether botocore accepts ``name`` for a client: the partition patterns allow "_" and any length,
+    but a client's Region must be a DNS host label (botocore refuses anything else when creating it)."""
+    try:
+        validate_region_name(name)
+    except BotocoreInvalidRegionError:
+        return False
+    return True
 
 
 @functools.cache
@@ -84,7 +96,9 @@ class RegionRules:
 
     def resolve(self, requested: str | None) -> str:
         """``requested`` if it is valid, the home Region if it is absent or empty; else InvalidRegionError."""
-        region = requested or self.home
+        region = self.home if requested is None or requested == "" else requested
+        if not isinstance(region, str):
+            raise InvalidRegionError(str(region))  # the library call's caller passed something else
         if not self.partition.has_region(region) or (
             self.allow_list is not None and region not in self.allow_list
         ):

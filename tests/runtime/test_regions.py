@@ -4,7 +4,11 @@ allow-list; the default is the home Region."""
 from __future__ import annotations
 
 import pytest
-from listimages.errors import ConfigurationError, InvalidRegionError
+from botocore.exceptions import InvalidRegionError as BotocoreInvalidRegionError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from listimages import sources
+from listimages.errors import ConfigurationError, InvalidInputError, InvalidRegionError
 from listimages.regions import region_rules, resolve_region
 
 
@@ -35,6 +39,8 @@ def test_a_future_region_of_the_partition_pattern_is_valid() -> None:
         "us-east-\u0661",  # an Arabic-Indic digit one: \d must stay ASCII
         "localhost",
         "../us-east-1",
+        "us-east_1-1",  # the partition pattern's \w takes "_", a DNS host label does not
+        "eu-" + "x" * 61 + "-1",  # of the pattern, but longer than a host label (63)
     ],
 )
 def test_names_outside_the_home_partition_are_invalid(region: str) -> None:
@@ -98,3 +104,35 @@ def test_region_rules_follow_a_changed_configuration(monkeypatch: pytest.MonkeyP
     assert resolve_region(None) == "eu-central-1"
     with pytest.raises(InvalidRegionError):
         resolve_region("us-east-1")
+
+
+# Names built from the partition pattern's own pieces, so that many of them get past it.
+_region_like = st.builds(
+    "{}-{}-{}".format,
+    st.sampled_from(["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx", "cn", "xx"]),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-0123456789ÉŚ", min_size=1, max_size=70),
+    st.text(alphabet="0123456789", min_size=1, max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(name=_region_like)
+def test_every_accepted_region_is_one_botocore_accepts_for_a_client(name: str) -> None:
+    # Given any Region-like name
+    try:
+        region = resolve_region(name)
+    except InvalidRegionError:
+        return  # refused up front: a 400, no client is made
+
+    # When the runtime makes a client for a name it accepted, Then botocore accepts it too (no 500 later)
+    try:
+        sources.create_botocore_client("ec2", region)
+    except BotocoreInvalidRegionError:  # pragma: no cover - the failure this test exists to catch
+        pytest.fail(f"accepted {region!r}, which botocore refuses")
+
+
+@pytest.mark.parametrize("requested", [123, ["us-east-1"], {"region": "us-east-1"}, b"us-east-1"])
+def test_a_region_that_is_not_a_string_is_invalid(requested: object) -> None:
+    # The library call's callers are Python code: a wrong type is a bad input, not a TypeError
+    with pytest.raises(InvalidInputError, match="invalid or unsupported region"):
+        resolve_region(requested)
