@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ConnectionError as AwsConnectionError
+from botocore.exceptions import InvalidRegionError as BotocoreInvalidRegionError
 
 from .errors import (
+    InvalidRegionError,
     InvalidTokenError,
     ListImagesError,
     RegionNotEnabledError,
@@ -106,19 +110,32 @@ def create_botocore_client(service: str, region: str) -> Any:
     return _botocore_session().create_client(service, region_name=region, config=_client_config())
 
 
-class AwsClients:
-    """Clients created once per container and (service, Region); tests swap the factory or stub a client."""
+# A botocore client holds over 1 MB; the Region comes from the caller, so the cache must not grow with it.
+MAX_CACHED_CLIENTS = 16
 
-    def __init__(self, factory: ClientFactory = create_botocore_client) -> None:
+
+class AwsClients:
+    """Clients created once per container and (service, Region), the least recently used dropped beyond
+    ``max_cached``; tests swap the factory or stub a client."""
+
+    def __init__(
+        self, factory: ClientFactory = create_botocore_client, max_cached: int = MAX_CACHED_CLIENTS
+    ) -> None:
         self._factory = factory
-        self._cache: dict[tuple[str, str], Any] = {}
+        self._max_cached = max_cached
+        self._cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
 
     def get(self, service: str, region: str) -> Any:
         """The client for ``service`` in ``region`` (created on first use)."""
         key = (service, region)
-        if key not in self._cache:
-            self._cache[key] = self._factory(service, region)
-        return self._cache[key]
+        client = self._cache.get(key)
+        if client is None:
+            client = self._cache[key] = self._factory(service, region)
+            if len(self._cache) > self._max_cached:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return client
 
     def use_factory(self, factory: ClientFactory = create_botocore_client) -> None:
         """Forget every cached client and create new ones with ``factory`` from now on."""
@@ -176,7 +193,10 @@ def translate_aws_error(
         if code in REGION_NOT_ENABLED_CODES and region != home_region:
             return RegionNotEnabledError(region)
         return UpstreamError(str(error))
-    if isinstance(error, EndpointConnectionError) and region != home_region:
+    if isinstance(error, BotocoreInvalidRegionError):
+        return InvalidRegionError(region)  # botocore refused the name itself; no call was made
+    # Endpoint not found or connect timeout (not a read timeout: that endpoint answered).
+    if isinstance(error, AwsConnectionError) and region != home_region:
         return RegionUnreachableError(region)
     if isinstance(error, BotoCoreError):
         return UpstreamError(str(error))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import InvalidRegionError as BotocoreInvalidRegionError
 from listimages.images import CALL_RESERVE_SECONDS, list_images
 from listimages.sources import REGION_NOT_ENABLED_CODES, THROTTLING_CODES, WORST_CASE_CALL_SECONDS
 
@@ -152,6 +153,37 @@ def test_an_unreachable_region_is_a_400_that_says_so(fake_aws: FakeAws) -> None:
     assert (answer.status, answer.body) == (
         400,
         {"message": "Bad Request: region 'eu-north-9' is unreachable"},
+    )
+
+
+def test_a_connect_timeout_in_another_region_is_a_400_that_says_so(fake_aws: FakeAws) -> None:
+    # botocore's ConnectTimeoutError is no EndpointConnectionError, yet it means the same to the caller
+    fake_aws.failures["DescribeImages"] = ConnectTimeoutError(
+        endpoint_url="https://ec2.eu-west-1.amazonaws.com"
+    )
+
+    answer = invoke(v1_event({"imageStatus": "AVAILABLE", "region": "eu-west-1"}))
+
+    assert answer.status == 400
+    assert answer.body == {"message": "Bad Request: region 'eu-west-1' is unreachable"}
+
+
+def test_a_read_timeout_in_another_region_is_a_500(fake_aws: FakeAws) -> None:
+    # The endpoint was reached and answered too slowly: not the caller's Region choice at fault
+    fake_aws.failures["DescribeImages"] = ReadTimeoutError(endpoint_url="https://ec2.eu-west-1.amazonaws.com")
+
+    assert invoke(v1_event({"imageStatus": "AVAILABLE", "region": "eu-west-1"})).status == 500
+
+
+def test_a_region_botocore_refuses_is_a_400_not_a_500(fake_aws: FakeAws) -> None:
+    # Should a name ever pass our check and not botocore's, the caller still gets the invalid-region 400
+    fake_aws.failures["DescribeStacks"] = BotocoreInvalidRegionError(region_name="eu-west-1")
+
+    answer = invoke(v1_event({"imageStatus": "FAILED", "region": "eu-west-1"}))
+
+    assert (answer.status, answer.body) == (
+        400,
+        {"message": "Bad Request: invalid or unsupported region 'eu-west-1'"},
     )
 
 
