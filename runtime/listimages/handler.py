@@ -110,9 +110,10 @@ def _body_text(request: HttpRequest) -> str | None:
     return body if body.strip() else None
 
 
-def _body_parameters(body: str | None) -> dict[str, str | None]:
+def _body_parameters(body: str | None) -> tuple[dict[str, str | None], dict[str, InvalidInputError]]:
+    """The parameters of a JSON object body, and a failure for each one that is not a string."""
     if body is None:
-        return {}
+        return {}, {}
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
@@ -120,39 +121,43 @@ def _body_parameters(body: str | None) -> dict[str, str | None]:
     if not isinstance(document, dict):
         raise InvalidRequestBodyError(_BODY_NOT_OBJECT)
     parameters: dict[str, str | None] = {}
+    failures: dict[str, InvalidInputError] = {}
     for name in PARAMETERS:
         value = document.get(name)
-        if value is not None and not isinstance(value, str):
-            raise InvalidRequestBodyError(f"Bad Request: '{name}' in the request body must be a string")
-        parameters[name] = value
-    return parameters
+        if value is None or isinstance(value, str):
+            parameters[name] = value
+        else:
+            failures[name] = InvalidRequestBodyError(
+                f"Bad Request: '{name}' in the request body must be a string"
+            )
+    return parameters, failures
 
 
 def _inputs(request: HttpRequest) -> dict[str, str | None]:
     """imageStatus, region and nextToken from the query string and the JSON body (they must agree)."""
-    from_body = _body_parameters(_body_text(request))
+    from_body, failures = _body_parameters(_body_text(request))
     inputs: dict[str, str | None] = {}
-    conflicting = set()
     for name in PARAMETERS:
         in_query, in_body = request.query.get(name), from_body.get(name)
         if name != "imageStatus":  # an empty region or nextToken counts as absent
             in_query, in_body = in_query or None, in_body or None
         if in_query is not None and in_body is not None and in_query != in_body:
-            conflicting.add(name)
+            failures.setdefault(name, ConflictingParameterError(name))
         inputs[name] = in_query if in_query is not None else in_body
-    if conflicting:
-        _raise_first_failure(inputs, conflicting)
+    if failures:
+        _raise_first_failure(inputs, failures)
     return inputs
 
 
-def _raise_first_failure(inputs: Mapping[str, str | None], conflicting: set[str]) -> None:
-    """Contract §2's validation order (imageStatus, region, nextToken), where a query/body conflict is
-    that parameter's failure: a conflicting region must not hide a missing imageStatus."""
+def _raise_first_failure(inputs: Mapping[str, str | None], failures: Mapping[str, InvalidInputError]) -> None:
+    """Contract §2's validation order (imageStatus, region, nextToken), where a failure of the body's value
+    (not a string, or not the query's value) is that parameter's failure: a bad region in the body must not
+    hide a missing imageStatus."""
     checks = {"imageStatus": validate_image_status, "region": resolve_region}
-    # nextToken comes last and needs no check here: reaching it means its own conflict is the failure.
+    # nextToken comes last and needs no check here: reaching it means its own failure is the one.
     for name in PARAMETERS:
-        if name in conflicting:
-            raise ConflictingParameterError(name)
+        if name in failures:
+            raise failures[name]
         checks[name](inputs[name])
 
 

@@ -143,12 +143,29 @@ def test_query_and_body_disagreeing_is_a_400(
             {"region": "eu-west-1", "nextToken": "b"},
             "Bad Request: 'region' has different values in the query string and the body",
         ),
+        # a body value that is not a string fails at its parameter's turn too
+        (
+            {"imageStatus": "BAD"},
+            {"nextToken": 5},
+            "Bad Request: 'BAD' is not one of ['AVAILABLE', 'PENDING', 'FAILED']",
+        ),
+        (
+            {},
+            {"imageStatus": "AVAILABLE", "nextToken": 5, "region": "bogus"},
+            "Bad Request: invalid or unsupported region 'bogus'",
+        ),
+        ({}, {"region": 5}, "Bad Request: Missing query parameter 'imageStatus'"),
+        (
+            {"imageStatus": "PENDING"},
+            {"region": 5, "nextToken": 6},
+            "Bad Request: 'region' in the request body must be a string",
+        ),
     ],
 )
-def test_a_conflict_keeps_the_contract_validation_order(
-    fake_aws: FakeAws, query: dict[str, str], body: dict[str, str], message: str
+def test_a_bad_body_value_keeps_the_contract_validation_order(
+    fake_aws: FakeAws, query: dict[str, str], body: dict[str, Any], message: str
 ) -> None:
-    # When a request both conflicts on one parameter and fails an earlier one
+    # When a request both has a bad body value (conflicting, or not a string) and fails an earlier parameter
     answer = invoke(v1_event(query, body=json.dumps(body)))
 
     # Then the first failure in the order imageStatus, region, nextToken wins, and AWS is not called
