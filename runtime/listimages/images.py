@@ -17,7 +17,13 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import ConfigurationError, InvalidImageStatusError, InvalidInputError, MissingImageStatusError
+from .errors import (
+    ConfigurationError,
+    InvalidImageStatusError,
+    InvalidInputError,
+    InvalidTokenError,
+    MissingImageStatusError,
+)
 from .regions import region_rules
 from .sources import (
     AVAILABLE_BUILD_STATUS,
@@ -303,6 +309,8 @@ def read_images_page(
     status = validate_image_status(image_status)
     rules = region_rules()
     resolved_region = rules.resolve(region or None)
+    if next_token is not None and not isinstance(next_token, str):
+        raise InvalidTokenError
     resumed = decode_token(next_token, image_status=status, region=resolved_region) if next_token else None
     size = configured_page_size() if page_size is None else page_size
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:

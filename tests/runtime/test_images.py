@@ -8,7 +8,13 @@ from typing import Any, cast
 
 import pytest
 from botocore.session import get_session
-from listimages.errors import InvalidImageStatusError, InvalidInputError, MissingImageStatusError
+from listimages.errors import (
+    InvalidImageStatusError,
+    InvalidInputError,
+    InvalidRegionError,
+    InvalidTokenError,
+    MissingImageStatusError,
+)
 from listimages.images import BUILD_STATUS_BY_STACK_STATUS, STACK_STATUSES_BY_IMAGE_STATUS, list_images
 
 from tests.runtime.moto_seed import image_tags, seed_ami, seed_stack
@@ -56,9 +62,43 @@ def test_available_lists_own_tagged_available_amis_only() -> None:
     }
 
 
-def test_every_stack_status_is_known_to_the_mapping() -> None:
-    # The contract's mapping covers the statuses PENDING/FAILED can list; botocore knows all 23
+# Contract §3's StackStatus → imageBuildStatus table, row by row.
+CONTRACT_BUILD_STATUS = {
+    **dict.fromkeys(
+        [
+            "CREATE_IN_PROGRESS",
+            "UPDATE_IN_PROGRESS",
+            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+            "UPDATE_ROLLBACK_IN_PROGRESS",
+            "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        ],
+        "BUILD_IN_PROGRESS",
+    ),
+    **dict.fromkeys(
+        [
+            "CREATE_FAILED",
+            "ROLLBACK_IN_PROGRESS",
+            "ROLLBACK_FAILED",
+            "ROLLBACK_COMPLETE",
+            "UPDATE_ROLLBACK_FAILED",
+            "UPDATE_ROLLBACK_COMPLETE",
+        ],
+        "BUILD_FAILED",
+    ),
+    "CREATE_COMPLETE": "BUILD_COMPLETE",
+    "UPDATE_COMPLETE": "BUILD_COMPLETE",
+    "DELETE_IN_PROGRESS": "DELETE_IN_PROGRESS",
+    "DELETE_FAILED": "DELETE_FAILED",
+    "DELETE_COMPLETE": "DELETE_COMPLETE",
+}
+
+
+def test_the_build_status_mapping_is_the_contracts_and_names_real_stack_statuses() -> None:
+    # botocore knows all 23 CloudFormation statuses; the mapping is the contract's table, row for row
     assert len(ALL_STACK_STATUSES) == 23
+    assert dict(BUILD_STATUS_BY_STACK_STATUS) == CONTRACT_BUILD_STATUS
+    assert set(BUILD_STATUS_BY_STACK_STATUS) <= set(ALL_STACK_STATUSES)
+    # and every status PENDING/FAILED can list has its row
     for statuses in STACK_STATUSES_BY_IMAGE_STATUS.values():
         assert statuses <= set(BUILD_STATUS_BY_STACK_STATUS)
 
@@ -178,6 +218,24 @@ def test_bad_status_raises_instead_of_listing_nothing(image_status: str) -> None
 def test_missing_status_raises() -> None:
     with pytest.raises(MissingImageStatusError):
         list_images(cast(Any, None))
+
+
+@pytest.mark.usefixtures("fake_aws")
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ({"region": 123}, InvalidRegionError),
+        ({"region": ["us-east-1"]}, InvalidRegionError),
+        ({"next_token": 123}, InvalidTokenError),
+        ({"next_token": b"token"}, InvalidTokenError),
+    ],
+)
+def test_arguments_of_the_wrong_type_raise_the_librarys_input_errors(
+    arguments: dict[str, object], error: type[InvalidInputError]
+) -> None:
+    # The library validates like the HTTP API: a typed input error, never a TypeError from deep inside
+    with pytest.raises(error):
+        list_images("AVAILABLE", **cast(Any, arguments))
 
 
 @pytest.mark.parametrize("page_size", [0, -1, 1001, True, 2.5])
