@@ -8,10 +8,19 @@ import logging
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from botocore.exceptions import InvalidRegionError as BotocoreInvalidRegionError
+from botocore.retries.standard import ExponentialBackoff, RetryContext
 from listimages.images import CALL_RESERVE_SECONDS, list_images
-from listimages.sources import REGION_NOT_ENABLED_CODES, THROTTLING_CODES, WORST_CASE_CALL_SECONDS
+from listimages.sources import (
+    CONNECT_TIMEOUT_SECONDS,
+    MAX_ATTEMPTS,
+    READ_TIMEOUT_SECONDS,
+    REGION_NOT_ENABLED_CODES,
+    THROTTLING_CODES,
+    WORST_CASE_CALL_SECONDS,
+)
 
 from tests.runtime.support import (
     ACCOUNT_ID,
@@ -187,9 +196,27 @@ def test_a_region_botocore_refuses_is_a_400_not_a_500(fake_aws: FakeAws) -> None
     )
 
 
-def test_the_reserve_covers_the_worst_case_of_one_aws_call() -> None:
-    # The arithmetic of sources.py: 2 attempts x (1 s connect + 5 s read) + (1 s backoff + 5 s retry-after)
-    assert WORST_CASE_CALL_SECONDS == 18
+class _AlwaysThrottling:
+    @staticmethod
+    def is_throttling_error_from_context(context: object) -> bool:
+        return True
+
+
+def test_the_reserve_covers_the_worst_case_of_one_aws_call_with_botocores_own_backoff() -> None:
+    # Given botocore's own standard-mode backoff at its longest: full jitter, throttling scale, and an
+    # x-amz-retry-after header asking for far more than botocore honours
+    backoff = ExponentialBackoff(random=lambda: 1.0, throttling_detector=_AlwaysThrottling())
+    asking_for_an_hour = AWSResponse("https://ec2", 503, {"x-amz-retry-after": "3600000"}, None)
+    sleeps = [
+        backoff.delay_amount(RetryContext(attempt_number=attempt, http_response=asking_for_an_hour))
+        for attempt in range(1, MAX_ATTEMPTS)  # a sleep before each retry
+    ]
+
+    # When every attempt also waits its full connect and read timeouts
+    worst_case = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + sum(sleeps)
+
+    # Then one call's worst case is what the runtime assumes, and the reserve exceeds it
+    assert worst_case <= WORST_CASE_CALL_SECONDS
     assert CALL_RESERVE_SECONDS > WORST_CASE_CALL_SECONDS
 
 
@@ -215,10 +242,10 @@ def test_slow_aws_gives_partial_pages_with_tokens_and_the_walk_completes_exactly
     # When every token is followed
     pages = walk(page)
 
-    # Then pages are partial with a token, every invocation ended with time left to answer, and the walk
-    # returned each build exactly once
-    assert len(pages) > 1
-    assert all(len(p["images"]) < 1000 for p in pages)
+    # Then each invocation read as many AWS pages as its budget allowed (calls start while at least the
+    # reserve is left), every one ended with time left to answer, and the walk returned each build once
+    per_page = fake_aws.stack_page_size * (1 + int((25.0 - CALL_RESERVE_SECONDS) // seconds_per_call))
+    assert [len(p["images"]) for p in pages] == [per_page] * (12 // per_page)
     assert all(context.get_remaining_time_in_millis() >= 1000 for context in contexts)
     assert ids_of(pages) == [s["StackId"] for s in fake_aws.stacks]
 
