@@ -71,10 +71,12 @@ def _parse_event(event: Mapping[str, Any]) -> HttpRequest:
     context = _mapping(event.get("requestContext"))
     if event.get("version") == "2.0":
         # v2's queryStringParameters joins repeated keys with commas; the raw query string keeps them apart.
+        # (API Gateway and function URLs always send it; a hand-made event may carry the map only.)
         raw_query = event.get("rawQueryString")
-        query = dict(
-            urllib.parse.parse_qsl(raw_query if isinstance(raw_query, str) else "", keep_blank_values=True)
-        )
+        if isinstance(raw_query, str):
+            query = dict(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
+        else:
+            query = _last_values(event.get("queryStringParameters"))
         path = str(event.get("rawPath") or "")
         stage = context.get("stage")
         if isinstance(stage, str) and stage and stage != "$default" and path.startswith(f"/{stage}/"):

@@ -206,7 +206,10 @@ def ami_entry_maker(region: str, keys: EntryKeys) -> EntryMaker:
             return None
         image_id, version, ami_id = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), ami.get("ImageId")
         if not _can_be_entry(image_id, version, ami_id):
-            logger.warning("Skipped an AMI that cannot yield a schema-valid image", extra={"amiId": ami_id})
+            # The id in the message too: plain-text log formats drop the extra fields.
+            logger.warning(
+                "Skipped AMI %s: it cannot yield a schema-valid image", ami_id, extra={"amiId": ami_id}
+            )
             return None
         return {
             image_id_key: image_id,
@@ -236,7 +239,9 @@ def stack_entry_maker(region: str, keys: EntryKeys, stack_statuses: frozenset[st
         image_id, version, stack_arn = tags[IMAGE_ID_TAG], tags.get(VERSION_TAG), stack.get("StackId")
         if not _can_be_entry(image_id, version, stack_arn):
             logger.warning(
-                "Skipped a stack that cannot yield a schema-valid image", extra={"stackArn": stack_arn}
+                "Skipped stack %s: it cannot yield a schema-valid image",
+                stack_arn,
+                extra={"stackArn": stack_arn},
             )
             return None
         return {

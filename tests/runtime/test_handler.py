@@ -295,6 +295,18 @@ def test_v2_raw_query_is_url_decoded(fake_aws: FakeAws) -> None:
     assert [i["region"] for i in answer.body["images"]] == ["eu-west-1"]
 
 
+def test_a_v2_event_without_its_raw_query_string_uses_the_parameter_map(fake_aws: FakeAws) -> None:
+    # Given a hand-made v2 event (API Gateway always sends rawQueryString; test tools may not)
+    fake_aws.stacks = [stack("build", "CREATE_FAILED", "failed-image", region="eu-west-1")]
+    event = v2_event({"imageStatus": "FAILED", "region": "eu-west-1"})
+    del event["rawQueryString"]
+
+    # When it is served, Then its queryStringParameters are read
+    answer = invoke(event)
+
+    assert (answer.status, [i["imageId"] for i in answer.body["images"]]) == (200, ["failed-image"])
+
+
 @pytest.mark.parametrize("make_event", EVENT_FACTORIES)
 @pytest.mark.parametrize(
     ("path", "method", "status"),

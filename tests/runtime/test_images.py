@@ -203,6 +203,9 @@ def test_off_schema_resources_are_skipped_and_logged(caplog: pytest.LogCaptureFi
     assert [entry["cloudformation_stack_arn"] for entry in pending["images"]] == [good_stack]
     warned = [(r.levelno, getattr(r, "amiId", None) or getattr(r, "stackArn", None)) for r in caplog.records]
     assert sorted(warned) == sorted((logging.WARNING, name) for name in bad_amis + bad_stacks)
+    # in the message as well as in a field, for log formats without the extra fields
+    for (_, name), record in zip(warned, caplog.records, strict=True):
+        assert str(name) in record.getMessage()
 
 
 @pytest.mark.usefixtures("fake_aws")
