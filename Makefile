@@ -48,7 +48,7 @@ unit: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 synth: setup
-	$(CDK) synth --quiet
+	$(CDK) synth --quiet $(ARGS)
 
 ## Command 3 (needs an AWS account and credentials): deploy with cdk-nag enforced.
 deploy: setup
