@@ -46,6 +46,8 @@ _FLOAT_OPTIONS = {"throttling-rate-limit": "throttling_rate_limit"}
 _BOOL_OPTIONS = {
     "create-invoker-role": "create_invoker_role",
     "disable-default-endpoint": "disable_default_endpoint",
+    # ListImagesStack creates the account-level API Gateway CloudWatch role unless this is false.
+    "create-account-cloud-watch-role": "create_account_cloud_watch_role",
 }
 
 
@@ -55,30 +57,54 @@ def _as_list(value: Any) -> list[str]:
     return [item.strip() for item in str(value).split(",") if item.strip()]
 
 
+def _as_int(value: Any) -> int:
+    if isinstance(value, (bool, float)):  # JSON true / 2.5 are not integers
+        raise ValueError(value)
+    return int(value)
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    return float(value)
+
+
 def _as_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
     if text not in {"true", "false"}:
-        raise ValueError(f"expected true or false, got {value!r}")
+        raise ValueError(value)
     return text == "true"
 
 
+# (table, parser, what the error message says is expected)
+_PARSERS: list[tuple[dict[str, str], Callable[[Any], Any], str]] = [
+    (_STRING_OPTIONS, str, "a string"),
+    (_LIST_OPTIONS, _as_list, "a comma-separated list"),
+    (_INT_OPTIONS, _as_int, "an integer"),
+    (_FLOAT_OPTIONS, _as_float, "a number"),
+    (_BOOL_OPTIONS, _as_bool, "true or false"),
+]
+
+
 def api_options_from_context(node: Node) -> dict[str, Any]:
-    """Map ``list-images:*`` context values (``-c`` strings or cdk.json JSON) to construct kwargs."""
+    """Map ``list-images:*`` context values (``-c`` strings or cdk.json JSON) to construct kwargs.
+
+    A value of the wrong type raises ``ValueError`` naming the context key and the expected type.
+    """
     options: dict[str, Any] = {}
-    parsers: list[tuple[dict[str, str], Callable[[Any], Any]]] = [
-        (_STRING_OPTIONS, str),
-        (_LIST_OPTIONS, _as_list),
-        (_INT_OPTIONS, int),
-        (_FLOAT_OPTIONS, float),
-        (_BOOL_OPTIONS, _as_bool),
-    ]
-    for table, parse in parsers:
+    for table, parse, expected in _PARSERS:
         for key, argument in table.items():
             value = node.try_get_context(CONTEXT_PREFIX + key)
-            if value is not None and value != "":
+            if value is None or value == "":
+                continue
+            try:
                 options[argument] = parse(value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"context {CONTEXT_PREFIX}{key}: expected {expected}, got {value!r}"
+                ) from None
     return options
 
 

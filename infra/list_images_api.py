@@ -10,6 +10,13 @@ Example::
 
     api = ListImagesApi(self, "ListImages", allowed_regions=["us-east-1", "eu-west-1"])
     api.grant_invoke(my_role)
+
+Prerequisite: the stage always writes access logs, and API Gateway writes access logs (like execution logs)
+only when the account has a CloudWatch Logs role for API Gateway in that Region (the account setting
+``cloudWatchRoleArn``, CloudFormation ``AWS::ApiGateway::Account``). Without it the deployment fails with
+"CloudWatch Logs role ARN must be set in account settings to enable logging". The construct does not
+create that account-wide singleton unless asked (``create_account_cloud_watch_role=True``);
+``ListImagesStack`` asks by default.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_wafv2 as wafv2
+from aws_cdk.region_info import RegionInfo
 from constructs import Construct, IConstruct
 
 __all__ = ["ListImagesApi", "runtime_asset_dir"]
@@ -71,8 +79,14 @@ class ListImagesApi(Construct):
     ``function_log_group``, ``access_log_group``, ``invoker_role`` (or None), ``url``,
     ``methods`` and ``grant_invoke()``.
 
-    The function role's permissions live in exactly one ``AWS::IAM::Policy`` (CDK's default policy of
-    that role); the role carries no inline ``Policies`` and no managed policies.
+    The function's permissions live in one ``AWS::IAM::Policy`` of the construct's own (``FunctionPolicy``,
+    attached to ``role``), which alone carries the construct's nag acknowledgments; the role carries no
+    inline ``Policies`` and no managed policies. Anything added later to ``role`` (or granted to
+    ``function``) lands in the role's CDK default policy, which is not acknowledged: nag judges it.
+
+    Needs the account-level API Gateway CloudWatch role in the target Region (see the module docstring):
+    pass ``create_account_cloud_watch_role=True`` from exactly one stack of the account and Region, or
+    have it set up elsewhere.
     """
 
     # Lambda defaults: the newest Python runtime this CDK knows, Graviton, native JSON logs.
@@ -147,7 +161,8 @@ class ListImagesApi(Construct):
         memory_size_mb:
             Function memory in MB.
         reserved_concurrent_executions:
-            Reserved concurrency of the function; None (default) reserves none.
+            Reserved concurrency of the function, at least 1; None (default) reserves none. (0 is
+            refused: it would stop the function from ever running.)
         throttling_rate_limit, throttling_burst_limit:
             Stage-wide steady-state requests per second and burst.
         log_retention, log_removal_policy:
@@ -159,7 +174,12 @@ class ListImagesApi(Construct):
             ``vpce-...`` ids: makes the API PRIVATE, reachable only through these interface endpoints.
         allowed_principal_arns:
             IAM principal ARNs admitted by a resource policy; every other caller is denied even with
-            IAM permissions. Empty (default) leaves access to the caller's IAM policies.
+            IAM permissions. Each is a role (``arn:<partition>:iam::<account>:role/<name>``: admits
+            every session of the role), a user (``...:user/<name>``) or an account root
+            (``...:<account>:root``: admits every IAM principal of that account whose own IAM
+            policies allow the call). Role session ARNs (``arn:...:sts::...:assumed-role/...``),
+            wildcards and ARNs of another partition than the stack's are refused. Empty (default)
+            leaves access to the caller's IAM policies.
         create_invoker_role:
             Create a role (trusted by this account) allowed to invoke the two routes.
         permissions_boundary_arn:
@@ -173,9 +193,13 @@ class ListImagesApi(Construct):
         disable_default_endpoint:
             Disable the ``execute-api`` endpoint so only the custom domain serves (needs a domain).
         execution_logging_level:
-            Opt-in API Gateway execution logging; needs the account-level CloudWatch role.
+            Opt-in API Gateway execution logging (``MethodLoggingLevel``). Like the access logs, it
+            needs the account-level API Gateway CloudWatch role.
         create_account_cloud_watch_role:
-            Create the account/Region-wide API Gateway CloudWatch role (a singleton: opt in once).
+            Create the account-and-Region-wide API Gateway CloudWatch role and set it in the account
+            settings (``AWS::ApiGateway::Account``, retained on stack deletion). Both access and
+            execution logging need it. A singleton, so False by default here: opt in from one stack
+            of the account and Region only (``ListImagesStack`` does by default).
         dangerously_allow_unauthenticated_access:
             Serve the routes WITHOUT authorization. Anyone who can reach the URL lists your images.
         """
@@ -183,9 +207,11 @@ class ListImagesApi(Construct):
         self._validate_options(
             timeout_seconds=self.TIMEOUT.to_seconds(),
             stack_region=Stack.of(self).region,
+            stack_partition=_known_partition(Stack.of(self)),
             stage_name=stage_name,
             page_size=page_size,
             memory_size_mb=memory_size_mb,
+            reserved_concurrent_executions=reserved_concurrent_executions,
             allowed_regions=allowed_regions,
             private_vpc_endpoint_ids=private_vpc_endpoint_ids,
             allowed_principal_arns=allowed_principal_arns,
@@ -220,6 +246,7 @@ class ListImagesApi(Construct):
             "AccessLogs", log_retention, log_removal_policy, log_key
         )
         self.role = self._build_role()
+        self._function_policy = self._build_function_policy()
         self.function = self._build_function(
             page_size=page_size,
             log_level=log_level,
@@ -255,6 +282,7 @@ class ListImagesApi(Construct):
             web_acl=web_acl_arn is not None,
             execution_logging=execution_logging_level is not None,
             reserved_concurrency=reserved_concurrent_executions is not None,
+            account_cloud_watch_role=create_account_cloud_watch_role,
         )
 
     # ----------------------------------------------------------------------------------------- API
@@ -295,9 +323,11 @@ class ListImagesApi(Construct):
         *,
         timeout_seconds: float,
         stack_region: str,
+        stack_partition: str | None,
         stage_name: str,
         page_size: int,
         memory_size_mb: int,
+        reserved_concurrent_executions: int | None,
         allowed_regions: Sequence[str],
         private_vpc_endpoint_ids: Sequence[str],
         allowed_principal_arns: Sequence[str],
@@ -316,9 +346,15 @@ class ListImagesApi(Construct):
             raise ValueError(f"page_size must be between 1 and 1000, got {page_size}")
         if not 128 <= memory_size_mb <= 10240:
             raise ValueError(f"memory_size_mb must be between 128 and 10240, got {memory_size_mb}")
+        if reserved_concurrent_executions is not None and reserved_concurrent_executions < 1:
+            raise ValueError(
+                "reserved_concurrent_executions must be None (no reservation) or at least 1, got "
+                f"{reserved_concurrent_executions}: 0 would throttle every invocation, so the API could only "
+                "answer errors"
+            )
         _require_pattern("allowed_regions", allowed_regions, _REGION_NAME)
         _require_pattern("private_vpc_endpoint_ids", private_vpc_endpoint_ids, _VPC_ENDPOINT_ID)
-        _require_pattern("allowed_principal_arns", allowed_principal_arns, _IAM_PRINCIPAL_ARN)
+        _check_principal_arns(allowed_principal_arns, stack_partition)
         if (domain_name is None) != (certificate_arn is None):
             raise ValueError("domain_name and certificate_arn must be given together")
         if (hosted_zone_id is None) != (hosted_zone_name is None):
@@ -365,28 +401,49 @@ class ListImagesApi(Construct):
         )
 
     def _build_role(self) -> iam.Role:
-        role = iam.Role(
+        return iam.Role(
             self,
             "FunctionRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="listImages function: read AMIs and CloudFormation stacks, write its own logs",
         )
+
+    def _build_function_policy(self) -> iam.Policy:
+        """Every permission the function needs, in a policy of this construct (not the role's default one).
+
+        The nag acknowledgments sit on this policy, so they cover these statements only; whatever an
+        embedding stack later adds to the role goes to the role's default policy and is judged by nag.
+        """
         region_condition = (
             {"StringEquals": {"aws:RequestedRegion": list(self._allowed_regions)}}
             if self._allowed_regions
             else None
         )
-        # None of these actions supports resource-level permissions for an account-wide listing.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ListImageSources",
-                actions=[*self.RUNTIME_ACTIONS, *self.AWS_REQUIRED_ACTIONS],
-                resources=["*"],
-                conditions=region_condition,
-            )
+        return iam.Policy(
+            self,
+            "FunctionPolicy",
+            roles=[self.role],
+            statements=[
+                # None of these actions supports resource-level permissions for an account-wide listing.
+                iam.PolicyStatement(
+                    sid="ListImageSources",
+                    actions=[*self.RUNTIME_ACTIONS, *self.AWS_REQUIRED_ACTIONS],
+                    resources=["*"],
+                    conditions=region_condition,
+                ),
+                iam.PolicyStatement(
+                    sid="WriteOwnLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[self.function_log_group.log_group_arn],
+                ),
+                # Active tracing: the Lambda service sends segments with the role; X-Ray has no resources.
+                iam.PolicyStatement(
+                    sid="SendTraces",
+                    actions=["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                    resources=["*"],
+                ),
+            ],
         )
-        self.function_log_group.grant_write(role)
-        return role
 
     def _build_function(
         self,
@@ -396,7 +453,7 @@ class ListImagesApi(Construct):
         memory_size_mb: int,
         reserved_concurrent_executions: int | None,
     ) -> lambda_.Function:
-        return lambda_.Function(
+        function = lambda_.Function(
             self,
             "Function",
             description="ParallelCluster-compatible listImages (GET /images/custom)",
@@ -411,13 +468,21 @@ class ListImagesApi(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel(log_level.upper()),
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            tracing=lambda_.Tracing.ACTIVE,
             reserved_concurrent_executions=reserved_concurrent_executions,
             environment={
                 "LIST_IMAGES_PAGE_SIZE": str(page_size),
                 "LIST_IMAGES_ALLOWED_REGIONS": ",".join(self._allowed_regions),
             },
         )
+        # Active tracing set on the L1 resource: the L2 ``tracing`` prop would add its X-Ray statement to
+        # the role's default policy, where it would need an acknowledgment that then also covered
+        # anything an embedder adds there. The statement is in FunctionPolicy instead.
+        cfn_function = function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        # Created only once its permissions are (CDK does the same for the role's default policy).
+        function.node.add_dependency(self._function_policy)
+        return function
 
     def _build_invoker_role(self) -> iam.Role:
         return iam.Role(
@@ -504,9 +569,7 @@ class ListImagesApi(Construct):
         ]
         if admitted_principal_arns:
             statements.append(
-                _deny_invoke_when(
-                    "DenyOtherPrincipals", {"ArnNotLike": {"aws:PrincipalArn": list(admitted_principal_arns)}}
-                )
+                _deny_invoke_when("DenyOtherPrincipals", _other_principals(admitted_principal_arns))
             )
         if vpc_endpoint_ids:
             statements.append(
@@ -619,12 +682,23 @@ class ListImagesApi(Construct):
 
     # -------------------------------------------------------------------------- nag acknowledgments
     def _acknowledge_accepted_findings(
-        self, *, log_encryption: bool, web_acl: bool, execution_logging: bool, reserved_concurrency: bool
+        self,
+        *,
+        log_encryption: bool,
+        web_acl: bool,
+        execution_logging: bool,
+        reserved_concurrency: bool,
+        account_cloud_watch_role: bool,
     ) -> None:
-        """Acknowledge, on the narrowest construct, the findings this design accepts (see infra.md)."""
-        policy = self.role.node.find_child("DefaultPolicy")
-        _acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", _WILDCARD_RESOURCE_REASON)
-        _acknowledge(policy, "NIST.800.53.R5-IAMNoInlinePolicy", _INLINE_POLICY_REASON)
+        """Acknowledge, on the narrowest construct, the findings this design accepts (see the README)."""
+        # On the construct's own policy, never on the role's default policy (see _build_function_policy).
+        _acknowledge(self._function_policy, "AwsSolutions-IAM5[Resource::*]", _WILDCARD_RESOURCE_REASON)
+        _acknowledge(self._function_policy, "NIST.800.53.R5-IAMNoInlinePolicy", _INLINE_POLICY_REASON)
+        if account_cloud_watch_role:
+            cloud_watch_role = self.api.node.find_child("CloudWatchRole")
+            _acknowledge(
+                cloud_watch_role, _PUSH_TO_CLOUD_WATCH_LOGS_FINDING, _PUSH_TO_CLOUD_WATCH_LOGS_REASON
+            )
         if self.invoker_role is not None:
             invoker_policy = self.invoker_role.node.find_child("DefaultPolicy")
             _acknowledge(invoker_policy, "NIST.800.53.R5-IAMNoInlinePolicy", _INLINE_POLICY_REASON)
@@ -654,7 +728,78 @@ class ListImagesApi(Construct):
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _VPC_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]+$")
-_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
+_PRINCIPAL_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):(?P<service>iam|sts)::(?P<account>\d{12}):(?P<resource>\S+)$"
+)
+# Role and user names (with an optional path) as IAM allows them; no wildcards.
+_ROLE_OR_USER = re.compile(r"^(role|user)/([\w+=,.@-]+/)*[\w+=,.@-]+$")
+
+
+def _known_partition(stack: Stack) -> str | None:
+    """The stack's partition when synth can know it (a concrete Region), else None."""
+    if not Token.is_unresolved(stack.partition):
+        return stack.partition
+    if Token.is_unresolved(stack.region):
+        return None
+    partition: str | None = RegionInfo.get(stack.region).partition
+    return partition
+
+
+def _check_principal_arns(arns: Sequence[str], stack_partition: str | None) -> None:
+    """Refuse principal ARNs that the resource policy could never admit (tokens pass unchecked)."""
+    if isinstance(arns, str):
+        raise TypeError("allowed_principal_arns must be a list of strings, not a string")
+    partitions = set()
+    for arn in arns:
+        if Token.is_unresolved(arn):
+            continue
+        match = _PRINCIPAL_ARN.match(arn)
+        if match is None:
+            raise ValueError(f"allowed_principal_arns: malformed value {arn!r}")
+        partition, service, account, resource = match.group("partition", "service", "account", "resource")
+        if service == "sts" and resource.startswith("assumed-role/"):
+            role_name = resource.split("/")[1]
+            raise ValueError(
+                f"allowed_principal_arns: {arn!r} is a role session; give the role's ARN instead "
+                f"(arn:{partition}:iam::{account}:role/{role_name}, with its path if it has one). "
+                "API Gateway sees every session of a role as the role (aws:PrincipalArn), so a session ARN "
+                "never matches"
+            )
+        if service != "iam" or not (resource == "root" or _ROLE_OR_USER.match(resource)):
+            raise ValueError(
+                f"allowed_principal_arns: {arn!r} is not a role, user or account root ARN "
+                "(arn:<partition>:iam::<account>:role/<name>, ...:user/<name> or ...:root; no wildcards)"
+            )
+        if stack_partition is not None and partition != stack_partition:
+            raise ValueError(
+                f"allowed_principal_arns: {arn!r} is in partition {partition!r}, but the stack deploys to "
+                f"partition {stack_partition!r}: its principals can never call this API"
+            )
+        partitions.add(partition)
+    if len(partitions) > 1:
+        raise ValueError(f"allowed_principal_arns mixes partitions {sorted(partitions)}: one API serves one")
+
+
+def _other_principals(admitted_principal_arns: Sequence[str]) -> dict[str, Any]:
+    """Conditions true for a caller that no admitted ARN covers (conditions of a statement are ANDed).
+
+    A role or user is matched by ``aws:PrincipalArn`` (the role's ARN for each of its sessions); an
+    account root admits every principal of that account, so it is matched by ``aws:PrincipalAccount``.
+    """
+    accounts = [
+        arn.split(":")[4]
+        for arn in admitted_principal_arns
+        if not Token.is_unresolved(arn) and arn.endswith(":root")
+    ]
+    principals = [
+        arn for arn in admitted_principal_arns if Token.is_unresolved(arn) or not arn.endswith(":root")
+    ]
+    conditions: dict[str, Any] = {}
+    if principals:
+        conditions["ArnNotLike"] = {"aws:PrincipalArn": principals}
+    if accounts:
+        conditions["StringNotEquals"] = {"aws:PrincipalAccount": accounts}
+    return conditions
 
 
 def _deny_invoke_when(sid: str, conditions: dict[str, Any]) -> iam.PolicyStatement:
@@ -728,9 +873,19 @@ _NO_WAF_REASON = (
     "before the integration, and stage throttling bounds the signed request rate."
 )
 _NO_EXECUTION_LOGGING_REASON = (
-    "Execution logging needs the account-wide API Gateway CloudWatch role, a per-Region singleton this "
-    "construct must not overwrite; JSON access logs record every request (caller ARN, status, "
-    "integration status and latency, errors). Opt in with execution_logging_level."
+    "Execution logging is opt-in (execution_logging_level): the JSON access logs already record every "
+    "request (caller ARN, status, integration status and latency, errors), while execution logs go to a "
+    "log group that API Gateway creates itself (API-Gateway-Execution-Logs_<api id>/<stage>), outside this "
+    "stack's retention, encryption and removal settings."
+)
+_PUSH_TO_CLOUD_WATCH_LOGS_FINDING = (
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+    "AmazonAPIGatewayPushToCloudWatchLogs]"
+)
+_PUSH_TO_CLOUD_WATCH_LOGS_REASON = (
+    "AmazonAPIGatewayPushToCloudWatchLogs is the AWS managed policy that API Gateway documents for the "
+    "account-level CloudWatch Logs role of API Gateway (logging for every API of the account and Region); "
+    "AWS keeps it in step with what API Gateway's log delivery needs, and this role serves nothing else."
 )
 _IAM_NOT_COGNITO_REASON = (
     "The method uses IAM (SigV4) authorization, as ParallelCluster's clients expect; callers are AWS "

@@ -14,7 +14,15 @@ __all__ = ["ListImagesStack"]
 
 
 class ListImagesStack(Stack):
-    """Composes ``ListImagesApi`` and publishes its URLs, function name and invoker role as outputs."""
+    """Composes ``ListImagesApi`` and publishes its URLs, function name and invoker role as outputs.
+
+    Unlike the bare construct, the stack creates the account-level API Gateway CloudWatch role by
+    default (``create_account_cloud_watch_role=True``): it is the one-command deploy, and the stage's
+    access logs cannot deploy in an account and Region without that role. Pass
+    ``api_options={"create_account_cloud_watch_role": False}`` where that singleton is managed elsewhere.
+    """
+
+    DEFAULT_API_OPTIONS: Mapping[str, Any] = {"create_account_cloud_watch_role": True}
 
     def __init__(
         self,
@@ -29,10 +37,12 @@ class ListImagesStack(Stack):
         Parameters
         ----------
         api_options:
-            Keyword arguments of ``ListImagesApi`` (see its docstring); defaults are secure.
+            Keyword arguments of ``ListImagesApi`` (see its docstring); defaults are secure. They
+            override ``DEFAULT_API_OPTIONS``.
         stack_options:
             Keyword arguments of ``aws_cdk.Stack`` (``env``, ``description``, ...).
         """
         super().__init__(scope, construct_id, **stack_options)
-        self.list_images = ListImagesApi(self, "ListImages", **dict(api_options or {}))
+        options = {**self.DEFAULT_API_OPTIONS, **(api_options or {})}
+        self.list_images = ListImagesApi(self, "ListImages", **options)
         self.list_images.add_outputs()

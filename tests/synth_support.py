@@ -4,8 +4,13 @@ Used by tests/infra (Template assertions, snapshots, nag, cfn-lint) and by other
 synthesized template (e2e routes, IAM proof, embedding). Import it lazily from code that must not load
 aws_cdk (runtime tests).
 
-The function role's permissions are exactly one ``AWS::IAM::Policy`` (CDK's default policy of the role,
-``Roles: [{"Ref": <function role>}]``); ``function_role_policy_statements`` finds it.
+The function role's permissions are exactly one ``AWS::IAM::Policy``: the construct's own ``FunctionPolicy``
+(``Roles: [{"Ref": <function role>}]``), not the role's CDK default policy, which stays empty until an
+embedding stack adds to the role; ``function_role_policy_statements`` finds it and checks which it is.
+
+``default`` is ListImagesStack as ``make deploy`` builds it, so it includes the account-level API Gateway
+CloudWatch role (the stack's default); ``principals_invoker`` turns that off, as an account that manages
+the singleton elsewhere does, so both shapes are synthesized, linted, nagged and snapshotted.
 """
 
 from __future__ import annotations
@@ -19,14 +24,18 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk.assertions import Template
 
 from infra.stack import ListImagesStack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_ID = "ListImagesStack"
+# Construct id of the policy holding the function's permissions (its logical id starts ListImages<this>).
+FUNCTION_POLICY_ID = "FunctionPolicy"
 
-# Named configurations exercised by the infra suite. Values are plain data, as app.py passes them.
+# Named configurations exercised by the infra suite. Values are plain data, as app.py passes them, except
+# the execution-logging enum (no context key sets it).
 CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "default": {},
     "private": {"private_vpc_endpoint_ids": ["vpce-0123456789abcdef0", "vpce-0fedcba9876543210"]},
@@ -38,9 +47,14 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
         "disable_default_endpoint": True,
         "web_acl_arn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/list-images/a1b2c3d4",
     },
+    # A role and a whole other account admitted; the account CloudWatch role left to someone else.
     "principals_invoker": {
-        "allowed_principal_arns": ["arn:aws:iam::123456789012:role/ImageBuilders"],
+        "allowed_principal_arns": [
+            "arn:aws:iam::123456789012:role/ImageBuilders",
+            "arn:aws:iam::210987654321:root",
+        ],
         "create_invoker_role": True,
+        "create_account_cloud_watch_role": False,
     },
     # The hardened-IAM configuration; it also encrypts the log groups with a customer-managed key.
     "boundary_regions": {
@@ -49,6 +63,17 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
         "log_encryption_key_arn": (
             "arn:aws:kms:us-east-1:123456789012:key/0123abcd-4567-89ef-0123-456789abcdef"
         ),
+    },
+    # Stage and function options away from their defaults, execution logging on (stage name: see the
+    # two-instance test; a renamed stage would rename the acknowledged construct paths the README lists).
+    "tuned_logging": {
+        "throttling_rate_limit": 3.5,
+        "throttling_burst_limit": 7,
+        "execution_logging_level": apigateway.MethodLoggingLevel.ERROR,
+        "page_size": 50,
+        "log_level": "debug",
+        "memory_size_mb": 512,
+        "reserved_concurrent_executions": 5,
     },
 }
 
@@ -103,15 +128,24 @@ def function_role_logical_id(template: Mapping[str, Any]) -> str:
     return logical_id
 
 
-def function_role_policy_statements(template: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Statements of the one AWS::IAM::Policy attached to the function role."""
+def function_role_policy_ids(template: Mapping[str, Any]) -> list[str]:
+    """Logical ids of every AWS::IAM::Policy attached to the function role."""
     role_ref = {"Ref": function_role_logical_id(template)}
-    policies = [
-        resource["Properties"]
-        for resource in template["Resources"].values()
+    return [
+        logical_id
+        for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::IAM::Policy" and role_ref in resource["Properties"]["Roles"]
     ]
-    if len(policies) != 1:
-        raise AssertionError(f"expected one policy on the function role, found {len(policies)}")
-    statements: list[dict[str, Any]] = policies[0]["PolicyDocument"]["Statement"]
+
+
+def function_role_policy_statements(template: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Statements of the one AWS::IAM::Policy on the function role, which must be the construct's own."""
+    policy_ids = function_role_policy_ids(template)
+    if len(policy_ids) != 1 or FUNCTION_POLICY_ID not in policy_ids[0]:
+        raise AssertionError(
+            f"expected only the construct's {FUNCTION_POLICY_ID} on the role, found {policy_ids}"
+        )
+    statements: list[dict[str, Any]] = template["Resources"][policy_ids[0]]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
     return statements

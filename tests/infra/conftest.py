@@ -41,7 +41,7 @@ def custom_domain_config() -> Template:
 
 @pytest.fixture(scope="session")
 def principals_config() -> Template:
-    """Resource policy admitting listed principals, plus the invoker role."""
+    """Resource policy admitting a listed role and a whole account, plus the invoker role; no account role."""
     return _template("principals_invoker")
 
 
@@ -49,6 +49,12 @@ def principals_config() -> Template:
 def boundary_config() -> Template:
     """Permissions boundary on every role and an allowed-Regions list."""
     return _template("boundary_regions")
+
+
+@pytest.fixture(scope="session")
+def tuned_config() -> Template:
+    """Stage and function options away from their defaults, execution logging on."""
+    return _template("tuned_logging")
 
 
 def resources_of_type(template: Template, resource_type: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import aws_cdk as cdk
 import pytest
 
@@ -58,10 +60,38 @@ def test_cdk_json_typed_context_is_accepted() -> None:
     }
 
 
-def test_bad_boolean_context_fails_clearly() -> None:
-    # given a boolean option that is neither true nor false; then a clear error names the value
-    with pytest.raises(ValueError, match="yes"):
-        _options({"list-images:create-invoker-role": "yes"})
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "list-images:create-invoker-role",
+            "yes",
+            "list-images:create-invoker-role: expected true or false, got 'yes'",
+        ),
+        ("list-images:page-size", "abc", "list-images:page-size: expected an integer, got 'abc'"),
+        (
+            "list-images:reserved-concurrent-executions",
+            2.5,
+            "reserved-concurrent-executions: expected an integer",
+        ),
+        ("list-images:page-size", True, "list-images:page-size: expected an integer, got True"),
+        ("list-images:throttling-rate-limit", "fast", "list-images:throttling-rate-limit: expected a number"),
+    ],
+)
+def test_bad_context_values_fail_naming_the_key_and_the_expected_type(
+    key: str, value: object, message: str
+) -> None:
+    # given a context value of the wrong type (-c string or cdk.json JSON)
+    # when it is read; then the error names the context key, the expected type and the value
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _options({key: value})
+
+
+def test_the_account_cloud_watch_role_can_be_turned_off_from_context() -> None:
+    # given an account that manages the API Gateway CloudWatch role elsewhere
+    options = _options({"list-images:create-account-cloud-watch-role": "false"})
+    # then the stack is told not to create it (ListImagesStack creates it by default)
+    assert options == {"create_account_cloud_watch_role": False}
 
 
 def test_unauthenticated_access_cannot_be_enabled_from_context() -> None:

@@ -9,10 +9,12 @@ from typing import Any
 
 import app
 from infra.list_images_api import ListImagesApi
-from tests.synth_support import CONFIGURATIONS, REPO_ROOT, build_stack
+from tests.synth_support import CONFIGURATIONS, REPO_ROOT, synthesize_configuration
 
 DOC = (REPO_ROOT / "README.md").read_text()
 ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"
+# app.py's context-key tables (key after the prefix -> construct argument), one per value type.
+_CONTEXT_TABLES = [table for table, _, _ in app._PARSERS]
 
 
 def _table_rows(first_header: str) -> list[list[str]]:
@@ -51,24 +53,16 @@ def test_argument_table_matches_the_constructor() -> None:
 def test_context_keys_match_app_py() -> None:
     # given the context tables of app.py and the documented context column
     code_keys = {
-        app.CONTEXT_PREFIX + key: argument
-        for table in (
-            app._STRING_OPTIONS,
-            app._LIST_OPTIONS,
-            app._INT_OPTIONS,
-            app._FLOAT_OPTIONS,
-            app._BOOL_OPTIONS,
-        )
-        for key, argument in table.items()
+        app.CONTEXT_PREFIX + key: argument for table in _CONTEXT_TABLES for key, argument in table.items()
     }
     documented = {row[2].strip("`"): row[0].strip("`") for row in _table_rows("Argument") if row[2] != "—"}
     # then every key is documented against the argument it sets
     assert documented == code_keys
 
 
-def _acknowledgments(construct_kwargs: dict[str, Any]) -> set[tuple[str, str, str]]:
+def _acknowledgments(configuration: str) -> set[tuple[str, str, str]]:
     """(rule id, construct path under the ListImagesApi, reason) of every acknowledgment."""
-    stack = build_stack(construct_kwargs)
+    stack = synthesize_configuration(configuration).stack
     root = stack.list_images.node.path + "/"
     found = set()
     for construct in stack.node.find_all():
@@ -80,8 +74,9 @@ def _acknowledgments(construct_kwargs: dict[str, Any]) -> set[tuple[str, str, st
 
 
 def test_every_acknowledgment_is_documented_with_its_reason_on_its_construct() -> None:
-    # given the acknowledgments of every configuration
-    acknowledged = set().union(*(_acknowledgments(kwargs) for kwargs in CONFIGURATIONS.values()))
+    # given the acknowledgments of every configuration (opt-ins included: the account CloudWatch role,
+    # execution logging, reserved concurrency, WAF, log encryption, the invoker role)
+    acknowledged = set().union(*(_acknowledgments(name) for name in CONFIGURATIONS))
     documented = {
         (rule.strip("`"), path.strip("`"), reason)
         for rule, paths, reason in _table_rows("Rule")
@@ -93,7 +88,7 @@ def test_every_acknowledgment_is_documented_with_its_reason_on_its_construct() -
 
 def test_acknowledgments_sit_below_the_construct_never_on_stack_or_construct_root() -> None:
     # given the default stack; when its acknowledgments are collected
-    stack = build_stack({})
+    stack = synthesize_configuration("default").stack
     ack_paths = {
         construct.node.path
         for construct in stack.node.find_all()
@@ -106,7 +101,31 @@ def test_acknowledgments_sit_below_the_construct_never_on_stack_or_construct_roo
     assert all(re.match(r"ListImagesStack/ListImages/.+", path) for path in ack_paths)
 
 
-def test_deploy_command_and_diagram_are_documented() -> None:
-    # given the page; then it gives the deploy command and a mermaid architecture diagram
-    assert "make deploy" in DOC
-    assert "```mermaid" in DOC
+def _make_recipes() -> dict[str, str]:
+    """Makefile target -> its recipe lines, joined."""
+    recipes: dict[str, str] = {}
+    target = None
+    for line in (REPO_ROOT / "Makefile").read_text().splitlines():
+        header = re.match(r"^([a-z][a-z-]*):", line)
+        if header:
+            target = header.group(1)
+            recipes[target] = ""
+        elif line.startswith("\t") and target is not None:
+            recipes[target] += line + "\n"
+    return recipes
+
+
+def test_documented_make_commands_exist_and_pass_their_context_options() -> None:
+    # given every `make <target> ARGS="..."` the README shows, and the Makefile
+    recipes = _make_recipes()
+    commands = re.findall(r"(?:^|`)make ([a-z][a-z-]*)(?: ARGS=\"([^\"]*)\")?", DOC, re.MULTILINE)
+    known_keys = {app.CONTEXT_PREFIX + key for table in _CONTEXT_TABLES for key in table}
+    # then every documented target exists
+    assert commands
+    assert {target for target, _ in commands} <= recipes.keys()
+    # and every context key given in an example is one app.py reads
+    for _, args in commands:
+        assert set(re.findall(r"-c (list-images:[a-z-]+)=", args)) <= known_keys, args
+    # and synth and deploy hand ARGS to the CDK CLI (the README says synth takes deploy's options)
+    for target in ("synth", "deploy"):
+        assert "$(ARGS)" in recipes[target], recipes[target]

@@ -1,7 +1,9 @@
 """The Lambda role of the synthesized template (default configuration) is sufficient and minimal.
 
-The role is created in moto with IAM enforcement on and assumed through STS; the real handler (the one the
-template's ``Handler`` names) serves every imageStatus with those credentials against seeded images.
+The role's permissions are the construct's ``FunctionPolicy`` (the only policy attached to it, and the one
+that carries the construct's nag acknowledgments). The role is created in moto with IAM enforcement on and
+assumed through STS; the real handler (the one the template's ``Handler`` names) serves every imageStatus
+with those credentials against seeded images.
 
 What this proves, and what it does not:
 - sufficiency and minimality per ACTION: moto authorizes EC2 and CloudFormation actions against resource
@@ -43,6 +45,7 @@ from tests.iam_support import (
 )
 from tests.runtime.moto_seed import image_tags, seed_ami, seed_stack
 from tests.runtime.support import ACCOUNT_ID, Answer, FakeLambdaContext, invoke, v1_event, walk
+from tests.synth_support import function_role_policy_ids
 
 HANDLER = "listimages.handler.handle"
 HOME = AwsEnvironment(account_id=ACCOUNT_ID, region="us-east-1")
@@ -177,6 +180,16 @@ def test_template_handler_is_the_entry_point_these_tests_run(default_template: d
     module_name, function_name = handler.rsplit(".", 1)
     # then it is the very function that ``invoke`` calls
     assert getattr(importlib.import_module(module_name), function_name) is handle
+
+
+def test_the_proven_policy_is_the_construct_function_policy(default_template: dict[str, Any]) -> None:
+    # given the template; when the proof collects every policy attached to the function role
+    _, documents = function_role_policies(default_template, HANDLER, HOME)
+    (policy_id,) = function_role_policy_ids(default_template)
+    policy_document = default_template["Resources"][policy_id]["Properties"]["PolicyDocument"]
+    # then it reads exactly one, the construct's FunctionPolicy: the acknowledged statements are those proven
+    assert policy_id.startswith("ListImagesFunctionPolicy")
+    assert documents == [resolve_intrinsics(policy_document, default_template, HOME)]
 
 
 # ------------------------------------------------------------------------------------------- sufficiency

@@ -23,9 +23,9 @@ from tests.infra.conftest import only_resource, resources_of_type
 from tests.synth_support import (
     CONFIGURATIONS,
     build_stack,
+    function_role_policy_ids,
     function_role_policy_statements,
     load_cdk_context,
-    synthesize_configuration,
 )
 
 ROUTE_PATHS = {"/images/custom", "/v3/images/custom"}
@@ -71,6 +71,11 @@ def _function(template: Template) -> dict[str, Any]:
 def _stage(template: Template) -> dict[str, Any]:
     properties: dict[str, Any] = only_resource(template, "AWS::ApiGateway::Stage")["Properties"]
     return properties
+
+
+def _stage_resource(template: Template) -> dict[str, Any]:
+    """The stage resource itself (with DependsOn), not only its properties."""
+    return only_resource(template, "AWS::ApiGateway::Stage")
 
 
 def _rest_api(template: Template) -> dict[str, Any]:
@@ -143,27 +148,78 @@ def test_methods_use_a_validator_of_body_and_parameters(default_config: Template
 
 
 def test_lambda_permissions_are_scoped_to_each_method(default_config: Template) -> None:
-    # given the default template; when the Lambda permissions are read
+    # given the default template; when the Lambda permissions' source ARNs are read
     permissions = resources_of_type(default_config, "AWS::Lambda::Permission")
-    source_arns = [json.dumps(p["Properties"]["SourceArn"]) for p in permissions.values()]
-    # then API Gateway may invoke the function only through GET on the two paths (no test-invoke, no /*/*)
-    assert len(source_arns) == 2
-    assert sorted(re.search(r"/GET(/[a-z0-9/]+)", arn).group(1) for arn in source_arns) == sorted(  # type: ignore[union-attr]
-        ROUTE_PATHS
+    source_arns = [p["Properties"]["SourceArn"] for p in permissions.values()]
+    rest_api_id = next(iter(resources_of_type(default_config, "AWS::ApiGateway::RestApi")))
+    stage_id = next(iter(resources_of_type(default_config, "AWS::ApiGateway::Stage")))
+    # then each is exactly this API, this stage (not "*", not test-invoke-stage), GET, and one route path
+    expected_prefix = [
+        "arn:",
+        {"Ref": "AWS::Partition"},
+        ":execute-api:",
+        {"Ref": "AWS::Region"},
+        ":",
+        {"Ref": "AWS::AccountId"},
+        ":",
+        {"Ref": rest_api_id},
+        "/",
+        {"Ref": stage_id},
+    ]
+    assert sorted(json.dumps(arn) for arn in source_arns) == sorted(
+        json.dumps({"Fn::Join": ["", [*expected_prefix, f"/GET{path}"]]}) for path in ROUTE_PATHS
     )
-    assert not any("test-invoke-stage" in arn for arn in source_arns)
 
 
-def test_no_usage_plan_api_key_or_account_role_by_default(default_config: Template) -> None:
-    # given the default template; then nothing account-wide or unrequested is created
-    for resource_type in (
-        "AWS::ApiGateway::UsagePlan",
-        "AWS::ApiGateway::ApiKey",
-        "AWS::ApiGateway::Account",
-    ):
+def test_no_usage_plan_or_api_key_by_default(default_config: Template) -> None:
+    # given the default template; then nothing unrequested is created
+    for resource_type in ("AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::ApiKey"):
         default_config.resource_count_is(resource_type, 0)
-    # and only the function role exists
-    default_config.resource_count_is("AWS::IAM::Role", 1)
+
+
+def _cloud_watch_roles(template: Template) -> dict[str, Any]:
+    """Roles that API Gateway (not Lambda) may assume: the account-level CloudWatch Logs role."""
+    return {
+        logical_id: role
+        for logical_id, role in resources_of_type(template, "AWS::IAM::Role").items()
+        if "apigateway.amazonaws.com" in json.dumps(role["Properties"]["AssumeRolePolicyDocument"])
+    }
+
+
+def test_standalone_stack_sets_the_account_cloud_watch_role_before_the_stage(
+    default_config: Template,
+) -> None:
+    # given the default ListImagesStack (what `make deploy` builds); when its account resources are read
+    (account_id, account), (role_id, role) = (
+        next(iter(resources_of_type(default_config, "AWS::ApiGateway::Account").items())),
+        next(iter(_cloud_watch_roles(default_config).items())),
+    )
+    default_config.resource_count_is("AWS::ApiGateway::Account", 1)
+    # then the account setting points at a role API Gateway assumes, with AWS's policy for pushing logs
+    assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert role["Properties"]["ManagedPolicyArns"] == [
+        {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:",
+                    {"Ref": "AWS::Partition"},
+                    ":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+                ],
+            ]
+        }
+    ]
+    # and the stage (which writes access logs) is created only after the account setting
+    assert account_id in _stage_resource(default_config)["DependsOn"]
+    # and both stay when the stack is deleted: other APIs of the account may log through them
+    assert (account["DeletionPolicy"], role["DeletionPolicy"]) == ("Retain", "Retain")
+
+
+def test_opting_out_leaves_the_account_cloud_watch_role_alone(principals_config: Template) -> None:
+    # given a stack built with create_account_cloud_watch_role=False (context ...-cloud-watch-role=false)
+    # then neither the account setting nor an API Gateway role is created
+    principals_config.resource_count_is("AWS::ApiGateway::Account", 0)
+    assert _cloud_watch_roles(principals_config) == {}
 
 
 def test_default_api_is_regional_without_resource_policy(default_config: Template) -> None:
@@ -218,35 +274,13 @@ def test_access_logs_are_json_with_the_required_fields_to_the_construct_log_grou
     assert "AccessLogs" in access_log_group_id
 
 
-def test_stage_options_are_configurable() -> None:
-    # given explicit stage options; when synthesized
-    template = Template.from_stack(
-        _fresh_stack(
-            {
-                "stage_name": "v1",
-                "throttling_rate_limit": 3.5,
-                "throttling_burst_limit": 7,
-                "execution_logging_level": aws_apigateway.MethodLoggingLevel.ERROR,
-                "create_account_cloud_watch_role": True,
-            }
-        )
-    )
-    stage = _stage(template)
+def test_stage_options_are_configurable(tuned_config: Template) -> None:
+    # given explicit stage options; when the stage is read
+    stage = _stage(tuned_config)
     (method_settings,) = stage["MethodSettings"]
-    # then the stage carries them, and the account-level CloudWatch role exists only on this opt-in
-    assert stage["StageName"] == "v1"
+    # then the stage carries them, execution logging included
     assert (method_settings["ThrottlingRateLimit"], method_settings["ThrottlingBurstLimit"]) == (3.5, 7)
     assert method_settings["LoggingLevel"] == "ERROR"
-    template.resource_count_is("AWS::ApiGateway::Account", 1)
-
-
-def test_execution_logging_alone_does_not_create_the_account_role() -> None:
-    # given execution logging without the separate CloudWatch-role opt-in
-    template = Template.from_stack(
-        _fresh_stack({"execution_logging_level": aws_apigateway.MethodLoggingLevel.INFO})
-    )
-    # then the account-wide AWS::ApiGateway::Account singleton is not touched
-    template.resource_count_is("AWS::ApiGateway::Account", 0)
 
 
 # ------------------------------------------------------------------------------------------ lambda
@@ -289,20 +323,9 @@ def test_function_environment(default_config: Template, boundary_config: Templat
     assert regions_env["LIST_IMAGES_ALLOWED_REGIONS"] == "us-east-1,eu-west-1"
 
 
-def test_function_options_are_configurable() -> None:
-    # given explicit function options; when synthesized
-    function = _function(
-        Template.from_stack(
-            _fresh_stack(
-                {
-                    "page_size": 50,
-                    "log_level": "debug",
-                    "memory_size_mb": 512,
-                    "reserved_concurrent_executions": 5,
-                }
-            )
-        )
-    )
+def test_function_options_are_configurable(tuned_config: Template) -> None:
+    # given explicit function options; when the function is read
+    function = _function(tuned_config)
     # then the function carries them
     assert function["Environment"]["Variables"]["LIST_IMAGES_PAGE_SIZE"] == "50"
     assert function["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
@@ -348,7 +371,7 @@ def test_log_retention_and_removal_policy_are_configurable() -> None:
 
 # --------------------------------------------------------------------------------------------- IAM
 def test_function_role_grants_exactly_the_runtime_actions(default_config: Template) -> None:
-    # given the default template; when the function role's one policy is read
+    # given the default template; when the function role's one policy (the construct's own) is read
     statements = function_role_policy_statements(default_config.to_json())
     actions = set().union(*(_actions(statement) for statement in statements))
     # then it allows exactly the runtime's AWS calls, its own log writes and X-Ray, and no wildcards
@@ -372,18 +395,41 @@ def test_function_role_writes_only_its_own_log_group(default_config: Template) -
     assert log_statement["Resource"]["Fn::GetAtt"][0].startswith("ListImagesFunctionLogs")
 
 
+def test_function_permissions_are_in_the_construct_policy_not_the_role_default_policy(
+    synthesized: Any,
+) -> None:
+    # given every configuration; when the policies attached to the function role are listed
+    template = synthesized.template
+    policy_ids = function_role_policy_ids(template)
+    function = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
+    # then there is one, the construct's FunctionPolicy: CDK's automatic grants (X-Ray for active
+    # tracing) did not create the role's default policy, which stays free for what an embedder adds
+    assert len(policy_ids) == 1
+    assert policy_ids[0].startswith("ListImagesFunctionPolicy")
+    # and the function is created only once that policy exists
+    assert policy_ids[0] in function["DependsOn"]
+
+
 def test_roles_have_no_managed_or_inline_policies_in_any_configuration(synthesized: Any) -> None:
     # given every configuration; when the roles are read
-    roles = resources_of_type(Template.from_json(synthesized.template), "AWS::IAM::Role")
-    # then no role carries AWS-managed policies or inline Policies (permissions live in AWS::IAM::Policy)
-    for role in roles.values():
-        assert "ManagedPolicyArns" not in role["Properties"]
+    template = Template.from_json(synthesized.template)
+    roles = resources_of_type(template, "AWS::IAM::Role")
+    cloud_watch_roles = _cloud_watch_roles(template)
+    # then no role carries inline Policies (permissions live in AWS::IAM::Policy), and none but the
+    # account-level API Gateway CloudWatch role carries a managed policy: that one, AWS's documented one
+    for logical_id, role in roles.items():
         assert "Policies" not in role["Properties"]
+        if logical_id not in cloud_watch_roles:
+            assert "ManagedPolicyArns" not in role["Properties"]
+    for role in cloud_watch_roles.values():
+        (managed_policy,) = role["Properties"]["ManagedPolicyArns"]
+        assert json.dumps(managed_policy).endswith('service-role/AmazonAPIGatewayPushToCloudWatchLogs"]]}')
 
 
 def test_function_role_is_assumable_only_by_lambda(default_config: Template) -> None:
     # given the default template; when the function role's trust policy is read
-    role = only_resource(default_config, "AWS::IAM::Role")["Properties"]
+    (role_id,) = _function_role_ids(default_config)
+    role = resources_of_type(default_config, "AWS::IAM::Role")[role_id]["Properties"]
     # then only the Lambda service may assume it
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
@@ -468,14 +514,109 @@ def test_principal_list_admits_only_listed_principals_and_the_invoker_role(
             - _function_role_ids(principals_config)
         )
     )
-    listed = CONFIGURATIONS["principals_invoker"]["allowed_principal_arns"]
-    expected_principals = [*listed, {"Fn::GetAtt": [invoker_id, "Arn"]}]
-    # then the listed principals and the invoker role are allowed, and everyone else is denied
-    assert statements["AllowListImages"]["Principal"] == {"AWS": expected_principals}
+    role_arn, account_root_arn = CONFIGURATIONS["principals_invoker"]["allowed_principal_arns"]
+    invoker_arn = {"Fn::GetAtt": [invoker_id, "Arn"]}
+    # then the listed role, the listed account and the invoker role are allowed
+    assert statements["AllowListImages"]["Principal"] == {"AWS": [role_arn, account_root_arn, invoker_arn]}
+    # and everyone else is denied: a caller that is neither one of the roles nor in the listed account
     deny = statements["DenyOtherPrincipals"]
     assert deny["Effect"] == "Deny"
     assert deny["Principal"] == {"AWS": "*"}
-    assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": expected_principals}}
+    assert deny["Condition"] == {
+        "ArnNotLike": {"aws:PrincipalArn": [role_arn, invoker_arn]},
+        "StringNotEquals": {"aws:PrincipalAccount": ["210987654321"]},
+    }
+
+
+PARTITION_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+
+
+def _resource_policy(allowed_principal_arns: list[str], env: cdk.Environment | None = None) -> dict[str, Any]:
+    """The REST API's resource policy as CloudFormation would get it (construct built, not synthesized)."""
+    stack = build_stack({"allowed_principal_arns": allowed_principal_arns}, env=env)
+    cfn_rest_api = stack.list_images.api.node.default_child
+    assert isinstance(cfn_rest_api, aws_apigateway.CfnRestApi)
+    policy: dict[str, Any] = stack.resolve(cfn_rest_api.policy)
+    return policy
+
+
+@pytest.mark.parametrize(
+    ("admitted", "deny_condition"),
+    [
+        pytest.param(
+            "arn:aws:iam::123456789012:role/team/ImageBuilders",
+            {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::123456789012:role/team/ImageBuilders"]}},
+            id="role",
+        ),
+        pytest.param(
+            "arn:aws:iam::123456789012:user/ci",
+            {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::123456789012:user/ci"]}},
+            id="user",
+        ),
+        # aws:PrincipalArn of a role session in the account is the role's ARN, never ":root": the account is
+        # matched by aws:PrincipalAccount, or its every principal would be denied
+        pytest.param(
+            "arn:aws:iam::123456789012:root",
+            {"StringNotEquals": {"aws:PrincipalAccount": ["123456789012"]}},
+            id="account-root",
+        ),
+    ],
+)
+def test_each_kind_of_principal_arn_is_admitted_and_not_denied(
+    admitted: str, deny_condition: dict[str, Any]
+) -> None:
+    # given one admitted principal of a kind; when the resource policy is built
+    statements = {s["Sid"]: s for s in _resource_policy([admitted])["Statement"]}
+    # then the Allow names it, and the Deny applies only to callers that it does not cover
+    assert statements["AllowListImages"]["Principal"] == {"AWS": admitted}
+    assert statements["DenyOtherPrincipals"]["Condition"] == deny_condition
+
+
+def test_a_role_session_arn_is_refused_with_the_role_arn_to_give_instead() -> None:
+    # given an assumed-role session ARN (which aws:PrincipalArn never equals: it is the role's ARN there)
+    session = "arn:aws:sts::123456789012:assumed-role/ImageBuilders/alice"
+    # when the construct is built; then it fails, saying which role ARN to give
+    with pytest.raises(
+        ValueError,
+        match=r"role session; give the role's ARN instead \(arn:aws:iam::123456789012:role/ImageBuilders",
+    ):
+        _resource_policy([session])
+
+
+@pytest.mark.parametrize("partition", sorted(PARTITION_REGIONS))
+def test_principals_of_the_stack_partition_are_admitted_and_others_refused(partition: str) -> None:
+    # given a stack in a Region of the partition
+    env = cdk.Environment(account="123456789012", region=PARTITION_REGIONS[partition])
+    own = f"arn:{partition}:iam::123456789012:role/ImageBuilders"
+    foreign = next(
+        f"arn:{other}:iam::123456789012:role/ImageBuilders"
+        for other in PARTITION_REGIONS
+        if other != partition
+    )
+    # when a role of that partition is admitted; then the policy names it
+    allow = _resource_policy([own], env)["Statement"][0]
+    assert allow["Principal"] == {"AWS": own}
+    # and a role of another partition is refused: its principals could never call this API
+    with pytest.raises(ValueError, match=f"but the stack deploys to partition '{partition}'"):
+        _resource_policy([foreign], env)
+
+
+def test_partition_is_checked_without_the_partition_literals_feature_flag() -> None:
+    # given an App without cdk.json's flags (the stack's partition is then a token), a stack in China
+    stack = cdk.Stack(cdk.App(), "China", env=cdk.Environment(region="cn-north-1"))
+    # when a commercial-partition principal is admitted; then the Region still tells the partition
+    with pytest.raises(ValueError, match="partition 'aws-cn'"):
+        ListImagesApi(stack, "ListImages", allowed_principal_arns=["arn:aws:iam::123456789012:root"])
+
+
+def test_an_environment_agnostic_stack_refuses_mixed_partitions_only() -> None:
+    # given an environment-agnostic stack (partition unknown until deployment)
+    gov_role = "arn:aws-us-gov:iam::123456789012:role/ImageBuilders"
+    # when principals of one partition are admitted; then they are kept
+    assert _resource_policy([gov_role])["Statement"][0]["Principal"] == {"AWS": gov_role}
+    # and principals of two partitions are refused: one API lives in one partition
+    with pytest.raises(ValueError, match="mixes partitions"):
+        _resource_policy([gov_role, "arn:aws:iam::123456789012:root"])
 
 
 def test_invoker_role_may_invoke_exactly_the_two_methods(principals_config: Template) -> None:
@@ -566,7 +707,7 @@ def test_templates_are_environment_agnostic(synthesized: Any) -> None:
     # given every configuration synthesized without env; when the template text is scanned
     template = synthesized.template
     text = json.dumps({key: value for key, value in template.items() if key != "Parameters"})
-    options = json.dumps(CONFIGURATIONS[synthesized.name])
+    options = json.dumps(CONFIGURATIONS[synthesized.name], default=str)
     # then no partition, Region or account appears except inside values the caller passed in
     for literal in re.findall(r"arn:aws[a-z-]*:[^\"]*", text):
         assert literal in options, f"hard-coded ARN {literal}"
@@ -577,16 +718,38 @@ def test_templates_are_environment_agnostic(synthesized: Any) -> None:
     assert "Conditions" not in template
 
 
-def test_two_instances_live_in_one_stack_with_distinct_outputs() -> None:
-    # given one stack with two constructs and two output prefixes
+@pytest.fixture(scope="module")
+def two_instances() -> tuple[ListImagesApi, ListImagesApi, Template]:
+    """Two constructs at their own defaults in a plain stack (no ListImagesStack), each with outputs.
+
+    The second turns execution logging on, which needs the account-level CloudWatch role too.
+    """
     app = cdk.App(context=load_cdk_context())
     stack = cdk.Stack(app, "Host")
     first = ListImagesApi(stack, "First")
-    second = ListImagesApi(stack, "Second", stage_name="beta")
+    second = ListImagesApi(
+        stack, "Second", stage_name="beta", execution_logging_level=aws_apigateway.MethodLoggingLevel.INFO
+    )
     first.add_outputs(logical_id_prefix="First")
     second.add_outputs(logical_id_prefix="Second")
-    # when synthesized
-    template = Template.from_stack(stack)
+    return first, second, Template.from_stack(stack)
+
+
+def test_the_construct_never_takes_over_the_account_cloud_watch_role_by_default(
+    two_instances: tuple[ListImagesApi, ListImagesApi, Template],
+) -> None:
+    # given two constructs at their defaults, one with execution logging
+    _, _, template = two_instances
+    # then neither touches the account-wide AWS::ApiGateway::Account singleton (a documented prerequisite)
+    template.resource_count_is("AWS::ApiGateway::Account", 0)
+    assert _cloud_watch_roles(template) == {}
+
+
+def test_two_instances_live_in_one_stack_with_distinct_outputs(
+    two_instances: tuple[ListImagesApi, ListImagesApi, Template],
+) -> None:
+    # given one stack with two constructs and two output prefixes
+    _, second, template = two_instances
     # then both APIs and functions exist with distinct names, and each has its own outputs
     template.resource_count_is("AWS::ApiGateway::RestApi", 2)
     template.resource_count_is("AWS::Lambda::Function", 2)
@@ -594,6 +757,8 @@ def test_two_instances_live_in_one_stack_with_distinct_outputs() -> None:
         api["Properties"]["Name"] for api in resources_of_type(template, "AWS::ApiGateway::RestApi").values()
     }
     assert len(names) == 2
+    stages = resources_of_type(template, "AWS::ApiGateway::Stage").values()
+    assert sorted(stage["Properties"]["StageName"] for stage in stages) == ["beta", "prod"]
     assert {"FirstApiUrl", "SecondApiUrl", "FirstFunctionName", "SecondFunctionName"} <= set(
         template.to_json()["Outputs"]
     )
@@ -683,6 +848,10 @@ def test_unauthenticated_opt_in_removes_auth_and_warns_loudly() -> None:
         ),
         ({"throttling_rate_limit": 0}, "throttling"),
         ({"log_level": "LOUD"}, "LOUD"),
+        ({"reserved_concurrent_executions": 0}, r"at least 1, got 0: 0 would throttle every invocation"),
+        ({"reserved_concurrent_executions": -1}, "reserved_concurrent_executions"),
+        ({"allowed_principal_arns": ["arn:aws:iam::123456789012:role/*"]}, "no wildcards"),
+        ({"allowed_principal_arns": ["arn:aws:iam::123456789012:group/Builders"]}, "not a role, user or"),
     ],
 )
 def test_bad_options_fail_clearly_at_synth_time(options: dict[str, Any], message: str) -> None:
@@ -693,11 +862,6 @@ def test_bad_options_fail_clearly_at_synth_time(options: dict[str, Any], message
 
 def _fresh_stack(options: dict[str, Any]) -> Any:
     return build_stack(options)
-
-
-def test_named_configurations_are_synthesized_once() -> None:
-    # given the session cache; when a configuration is asked for twice; then the same result is returned
-    assert synthesize_configuration("default") is synthesize_configuration("default")
 
 
 # ---------------------------------------------------------------------------------------- asset
@@ -734,10 +898,14 @@ def test_asset_excludes_caches_and_tests(tmp_path: Path, monkeypatch: pytest.Mon
     assert shipped == ["listimages/handler.py"]
 
 
-def test_a_bare_string_where_a_list_is_expected_is_refused() -> None:
-    # given one Region passed as a string instead of a list; then a clear TypeError, nothing built
-    with pytest.raises(TypeError, match="allowed_regions must be a list"):
-        build_stack({"allowed_regions": "us-east-1"})
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [("allowed_regions", "us-east-1"), ("allowed_principal_arns", "arn:aws:iam::123456789012:root")],
+)
+def test_a_bare_string_where_a_list_is_expected_is_refused(argument: str, value: str) -> None:
+    # given one value passed as a string instead of a list; then a clear TypeError, nothing built
+    with pytest.raises(TypeError, match=f"{argument} must be a list"):
+        build_stack({argument: value})
 
 
 def test_a_timeout_without_room_above_the_runtime_reserve_is_refused() -> None:

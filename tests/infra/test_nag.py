@@ -8,11 +8,12 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks, ServerlessChecks
 
 from app import register_nag_packs
 from infra.stack import ListImagesStack
-from tests.synth_support import build_stack, load_cdk_context
+from tests.synth_support import build_stack, load_cdk_context, synthesize_configuration
 
 PACKS: list[type[NagPack]] = [AwsSolutionsChecks, ServerlessChecks, NIST80053R5Checks]
 
@@ -33,11 +34,57 @@ def test_no_unacknowledged_findings(synthesized: Any, pack: type[NagPack]) -> No
     assert findings == []
 
 
-def test_reserved_concurrency_satisfies_the_concurrency_rule_without_acknowledgment() -> None:
-    # given reserved concurrency; when NIST 800-53 R5 validates
-    findings = _findings(NIST80053R5Checks, build_stack({"reserved_concurrent_executions": 2}))
-    # then the concurrency rule passes on its own merits (it is only acknowledged when off)
+def _acknowledged_rules(construct: Any) -> set[str]:
+    return {
+        key.split("::", 1)[1]
+        for entry in construct.node.metadata
+        if entry.type == "aws:cdk:acknowledged-rules"
+        for key in entry.data
+    }
+
+
+def test_opt_ins_satisfy_their_rules_without_acknowledgment() -> None:
+    # given reserved concurrency and execution logging turned on (the tuned configuration)
+    stack = synthesize_configuration("tuned_logging").stack
+    api = stack.list_images
+    # when NIST 800-53 R5 and AwsSolutions validate
+    findings = _findings(NIST80053R5Checks, stack) + _findings(AwsSolutionsChecks, stack)
+    # then nothing is reported, and the rules pass on their own merits: not acknowledged here
     assert findings == []
+    assert "NIST.800.53.R5-LambdaConcurrency" not in _acknowledged_rules(api.function)
+    stage_rules = _acknowledged_rules(api.api.deployment_stage)
+    assert {"AwsSolutions-APIG6", "NIST.800.53.R5-APIGWExecutionLoggingEnabled"}.isdisjoint(stage_rules)
+
+
+def test_the_account_role_managed_policy_is_acknowledged_on_that_role_only() -> None:
+    # given the default stack, which creates the account-level API Gateway CloudWatch role
+    stack = synthesize_configuration("default").stack
+    cloud_watch_role = stack.list_images.api.node.find_child("CloudWatchRole")
+    managed_policy_rule = (
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AmazonAPIGatewayPushToCloudWatchLogs]"
+    )
+    # when the acknowledgments are collected; then that finding is acknowledged on that role and nowhere else
+    holders = [
+        construct.node.path
+        for construct in stack.node.find_all()
+        if managed_policy_rule in _acknowledged_rules(construct)
+    ]
+    assert holders == [cloud_watch_role.node.path]
+
+
+def test_what_an_embedder_adds_to_the_role_is_judged_by_nag() -> None:
+    # given the construct, and an embedding stack that adds a wildcard statement to the exposed role
+    stack = build_stack({})
+    stack.list_images.role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"])
+    )
+    # when AwsSolutions and NIST 800-53 R5 validate
+    findings = _findings(AwsSolutionsChecks, stack) + _findings(NIST80053R5Checks, stack)
+    # then both report the role's default policy, where the statement went: no acknowledgment covers it
+    default_policy = "ListImagesStack/ListImages/FunctionRole/DefaultPolicy/Resource"
+    assert ("AwsSolutions-IAM5[Resource::*]", [default_policy]) in findings
+    assert ("NIST.800.53.R5-IAMNoInlinePolicy", [default_policy]) in findings
 
 
 def test_unauthenticated_opt_in_is_flagged_by_nag() -> None:

@@ -21,10 +21,16 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture(scope="module", params=sorted(PARTITION_REGIONS))
 def partition_stack(request: pytest.FixtureRequest) -> tuple[str, ListImagesStack, dict[str, Any]]:
-    """(partition, stack, template) of a stack pinned to a Region of that partition, with the invoker role."""
+    """(partition, stack, template) of a stack pinned to a Region of that partition, with the invoker role,
+    the account CloudWatch role (the stack's default) and a resource policy admitting a role and an account
+    of that partition."""
     partition: str = request.param
     env = cdk.Environment(account=ACCOUNT, region=PARTITION_REGIONS[partition])
-    stack = build_stack({"create_invoker_role": True}, env=env)
+    admitted = [
+        f"arn:{partition}:iam::{ACCOUNT}:role/ImageBuilders",
+        f"arn:{partition}:iam::210987654321:root",
+    ]
+    stack = build_stack({"create_invoker_role": True, "allowed_principal_arns": admitted}, env=env)
     return partition, stack, dict(Template.from_stack(stack).to_json())
 
 
