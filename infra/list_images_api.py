@@ -24,14 +24,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aws_cdk import (
     Acknowledgment,
     Annotations,
+    Aws,
     CfnOutput,
+    CfnRule,
+    CfnRuleAssertion,
     Duration,
+    Fn,
     Names,
     RemovalPolicy,
     Stack,
@@ -51,7 +56,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct, IConstruct
 
-__all__ = ["ListImagesApi", "runtime_asset_dir"]
+__all__ = ["GATEWAY_RESPONSES", "GatewayResponse", "ListImagesApi", "runtime_asset_dir"]
 
 # API Gateway cuts a REST integration at 29 s; the function must answer before that.
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
@@ -61,6 +66,58 @@ RUNTIME_CALL_RESERVE_SECONDS = 19
 MINIMUM_READING_SECONDS = 5
 
 ROUTES = ("/images/custom", "/v3/images/custom")
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """One customised API Gateway answer: its response type, status (None keeps each type's own) and body."""
+
+    response_type: str
+    construct_id: str
+    status_code: str | None
+    template: str
+
+
+# API Gateway's own error answers, rewritten to the contract's {"message": ...} (API Gateway's defaults use
+# "Message" for some IAM denials and echo ARNs). A gateway response template is plain substitution, no VTL;
+# $context.error.messageString is the message as a quoted JSON string.
+# - ACCESS_DENIED (IAM or resource-policy denial, unknown access key): API Gateway's message names the
+#   caller's ARN and the execute-api resource ARN with the account id, so a fixed text; the full reason is
+#   in the access log (errorMessage), found by the request id.
+# - MISSING_AUTHENTICATION_TOKEN, INVALID_SIGNATURE, EXPIRED_TOKEN: the messages only describe what the
+#   caller sent (a missing or incomplete Authorization header, the expected canonical request and
+#   string-to-sign, a signature or token past its time): they help fix the signing and name no ARN or
+#   account, so they are kept.
+# - UNAUTHORIZED (401) belongs to custom and Cognito authorizers, which this API does not use: fixed text.
+# - DEFAULT_4XX covers the rest (bad request body or parameters, 404, 413, 415, WAF, API keys): fixed
+#   texts of API Gateway's own, kept. DEFAULT_5XX and INTEGRATION_TIMEOUT: fixed texts with the request
+#   id, like the function's own 500.
+_MESSAGE = '{"message": $context.error.messageString}'
+_REQUEST_ID = "(request id: $context.requestId)"
+GATEWAY_RESPONSES = (
+    GatewayResponse(
+        "ACCESS_DENIED",
+        "AccessDeniedResponse",
+        "403",
+        '{"message": "Access denied: the signing credentials are not valid, or IAM policies or the API\'s '
+        f'resource policy do not allow this caller to invoke this route {_REQUEST_ID}"}}',
+    ),
+    GatewayResponse("MISSING_AUTHENTICATION_TOKEN", "MissingAuthenticationTokenResponse", "403", _MESSAGE),
+    GatewayResponse("INVALID_SIGNATURE", "InvalidSignatureResponse", "403", _MESSAGE),
+    GatewayResponse("EXPIRED_TOKEN", "ExpiredTokenResponse", "403", _MESSAGE),
+    GatewayResponse("UNAUTHORIZED", "UnauthorizedResponse", "401", '{"message": "Unauthorized"}'),
+    GatewayResponse("THROTTLED", "ThrottledResponse", "429", '{"message": "Too Many Requests"}'),
+    GatewayResponse(
+        "INTEGRATION_TIMEOUT",
+        "IntegrationTimeoutResponse",
+        "504",
+        f'{{"message": "Endpoint request timed out {_REQUEST_ID}"}}',
+    ),
+    GatewayResponse("DEFAULT_4XX", "Default4xxResponse", None, _MESSAGE),
+    GatewayResponse(
+        "DEFAULT_5XX", "Default5xxResponse", None, f'{{"message": "Internal server error {_REQUEST_ID}"}}'
+    ),
+)
 
 
 def runtime_asset_dir() -> Path:
@@ -267,7 +324,9 @@ class ListImagesApi(Construct):
             disable_default_endpoint=disable_default_endpoint,
         )
         self.methods = self._add_routes()
-        self._add_throttled_response()
+        self._add_gateway_responses()
+        if self._allowed_regions and Token.is_unresolved(Stack.of(self).region):
+            self._add_allowed_region_rule()
         if self.invoker_role is not None:
             self.grant_invoke(self.invoker_role)
         if web_acl_arn is not None:
@@ -629,15 +688,46 @@ class ListImagesApi(Construct):
             )
         return methods
 
-    def _add_throttled_response(self) -> None:
-        # The stage's own throttling answers 429 before the function runs; give it a Retry-After like the
-        # function's own 429s, so clients back off the same way whoever throttled them.
-        self.api.add_gateway_response(
-            "ThrottledResponse",
-            type=apigateway.ResponseType.THROTTLED,
-            status_code="429",
-            response_headers={"Retry-After": f"'{self.THROTTLED_RETRY_AFTER_SECONDS}'"},
-            templates={"application/json": '{"message": "Too Many Requests"}'},
+    def _add_gateway_responses(self) -> None:
+        """Make API Gateway's own error answers ``{"message": ...}`` like the function's, without ARNs.
+
+        See ``GATEWAY_RESPONSES``; DEFAULT_4XX/DEFAULT_5XX set no status, so every type they cover keeps
+        its own (setting one there would change the status of all of them).
+        """
+        for response in GATEWAY_RESPONSES:
+            headers = (
+                {"Retry-After": f"'{self.THROTTLED_RETRY_AFTER_SECONDS}'"}
+                if response.response_type == "THROTTLED"
+                else None
+            )
+            self.api.add_gateway_response(
+                response.construct_id,
+                type=apigateway.ResponseType.of(response.response_type),
+                status_code=response.status_code,
+                response_headers=headers,
+                templates={"application/json": response.template},
+            )
+
+    def _add_allowed_region_rule(self) -> None:
+        """Refuse, at deployment, a Region outside ``allowed_regions`` when synth could not know the Region.
+
+        Requests without ``region`` list the stack's own Region; outside the allow-list every one of them
+        would be a 400. A known Region is checked at synth time instead (see ``_validate_options``).
+        """
+        CfnRule(
+            self,
+            "AllowedRegionsIncludeStackRegion",
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_contains(list(self._allowed_regions), Aws.REGION),
+                    assert_description=(
+                        "ListImagesApi: this stack's Region must be one of allowed_regions "
+                        f"({', '.join(self._allowed_regions)}): requests without a region list the stack's "
+                        "own Region, so any other Region would refuse them all. Deploy to one of those "
+                        "Regions or add this Region to allowed_regions."
+                    ),
+                )
+            ],
         )
 
     def _add_web_acl(self, web_acl_arn: str) -> None:

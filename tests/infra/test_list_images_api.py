@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -245,15 +246,118 @@ def test_stage_name_tracing_throttling_and_no_execution_logging(default_config: 
     assert method_settings["DataTraceEnabled"] is False
 
 
+def _gateway_responses(template: Template) -> dict[str, dict[str, Any]]:
+    """Response type -> properties of each AWS::ApiGateway::GatewayResponse."""
+    responses = resources_of_type(template, "AWS::ApiGateway::GatewayResponse").values()
+    by_type = {response["Properties"]["ResponseType"]: response["Properties"] for response in responses}
+    assert len(by_type) == len(responses), "one gateway response per type"
+    return by_type
+
+
+# What API Gateway could put in the $context variables a template may use, at their worst: a denial
+# message naming ARNs and an account (what the templates must never pass on where it can occur).
+_SAMPLE_CONTEXT = {
+    "$context.error.messageString": json.dumps(
+        "User: arn:aws:sts::123456789012:assumed-role/Reader/session is not authorized to perform: "
+        'execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:a1b2c3/prod/GET/x "q"'
+    ),
+    "$context.requestId": "5f0c3a4e-1b2c-4d5e-8f90-a1b2c3d4e5f6",
+}
+# Types whose API Gateway message may carry ARNs or account ids: their bodies are fixed texts.
+_FIXED_TEXT_TYPES = {"ACCESS_DENIED", "UNAUTHORIZED", "THROTTLED", "INTEGRATION_TIMEOUT", "DEFAULT_5XX"}
+# Types whose message only describes the caller's own request (or a fixed API Gateway text): passed on.
+_MESSAGE_TYPES = {"MISSING_AUTHENTICATION_TOKEN", "INVALID_SIGNATURE", "EXPIRED_TOKEN", "DEFAULT_4XX"}
+
+
+def _rendered_body(template_text: str) -> Any:
+    """The body API Gateway would send: each $context variable substituted, then parsed as JSON."""
+    for variable, value in _SAMPLE_CONTEXT.items():
+        template_text = template_text.replace(variable, value)
+    assert "$context" not in template_text, f"unexpected variable in {template_text!r}"
+    return json.loads(template_text)
+
+
+def test_gateway_responses_cover_iam_failures_and_both_defaults_keeping_status_codes(
+    synthesized: Any,
+) -> None:
+    # given any configuration; when its gateway responses are read
+    responses = _gateway_responses(Template.from_json(synthesized.template))
+    # then every IAM-auth failure type, throttling, timeouts and both fallbacks are customised, each with
+    # API Gateway's own status; the fallbacks set none, so every type they cover keeps its own status
+    assert {name: properties.get("StatusCode") for name, properties in responses.items()} == {
+        "ACCESS_DENIED": "403",
+        "MISSING_AUTHENTICATION_TOKEN": "403",
+        "INVALID_SIGNATURE": "403",
+        "EXPIRED_TOKEN": "403",
+        "UNAUTHORIZED": "401",
+        "THROTTLED": "429",
+        "INTEGRATION_TIMEOUT": "504",
+        "DEFAULT_4XX": None,
+        "DEFAULT_5XX": None,
+    }
+    assert set(responses) == _FIXED_TEXT_TYPES | _MESSAGE_TYPES
+
+
+def test_every_gateway_response_body_is_a_json_object_with_only_a_message(default_config: Template) -> None:
+    # given each gateway response's JSON template; when API Gateway's variables are substituted
+    for response_type, properties in _gateway_responses(default_config).items():
+        templates = properties["ResponseTemplates"]
+        assert set(templates) == {"application/json"}, response_type
+        body = _rendered_body(templates["application/json"])
+        # then the body is {"message": <string>}, like every error of the function
+        assert set(body) == {"message"}, response_type
+        assert isinstance(body["message"], str), response_type
+
+
+def test_denials_answer_fixed_texts_that_never_echo_arns_or_accounts(default_config: Template) -> None:
+    # given the gateway responses whose API Gateway message can name the caller's or the API's ARN
+    responses = _gateway_responses(default_config)
+    for response_type in _FIXED_TEXT_TYPES:
+        template_text = responses[response_type]["ResponseTemplates"]["application/json"]
+        # when rendered with a message full of ARNs; then neither the message nor any ARN or account shows
+        assert "$context.error" not in template_text, response_type
+        message = _rendered_body(template_text)["message"]
+        assert "arn:" not in message, response_type
+        assert not re.search(r"\d{12}", message), response_type
+    # and an access denial still says what to check, and gives the request id to find it in the access log
+    denied = _rendered_body(responses["ACCESS_DENIED"]["ResponseTemplates"]["application/json"])["message"]
+    assert denied.startswith("Access denied: ")
+    assert denied.endswith(f"(request id: {_SAMPLE_CONTEXT['$context.requestId']})")
+
+
+def test_signing_failures_and_other_4xx_pass_api_gateway_s_message_on(default_config: Template) -> None:
+    # given the types whose message helps a client fix its request and names nothing of the account
+    responses = _gateway_responses(default_config)
+    for response_type in _MESSAGE_TYPES:
+        template_text = responses[response_type]["ResponseTemplates"]["application/json"]
+        # then the body is API Gateway's message as a quoted JSON string, nothing else (the unquoted
+        # $context.error.message would break the JSON on the first quote)
+        assert template_text == '{"message": $context.error.messageString}', response_type
+
+
+def test_api_gateway_5xx_answers_carry_the_request_id_like_the_function_s_500(
+    default_config: Template,
+) -> None:
+    # given the fallback for API Gateway's own 5XX answers (Lambda errors 502, configuration errors 500)
+    responses = _gateway_responses(default_config)
+    request_id = _SAMPLE_CONTEXT["$context.requestId"]
+    # when rendered; then it reads like the function's own 500, and an integration timeout says what happened
+    rendered = _rendered_body(responses["DEFAULT_5XX"]["ResponseTemplates"]["application/json"])
+    assert rendered == {"message": f"Internal server error (request id: {request_id})"}
+    timeout = _rendered_body(responses["INTEGRATION_TIMEOUT"]["ResponseTemplates"]["application/json"])
+    assert timeout == {"message": f"Endpoint request timed out (request id: {request_id})"}
+
+
 def test_stage_throttling_answers_429_with_retry_after_and_a_json_message(default_config: Template) -> None:
-    # given the default template; when its gateway responses are read
-    responses = resources_of_type(default_config, "AWS::ApiGateway::GatewayResponse")
-    # then the one customised is THROTTLED: a 429 with Retry-After and a {"message": ...} body
-    (throttled,) = (resource["Properties"] for resource in responses.values())
-    assert throttled["ResponseType"] == "THROTTLED"
+    # given the default template; when its THROTTLED gateway response is read
+    throttled = _gateway_responses(default_config)["THROTTLED"]
+    # then it is a 429 with Retry-After and a {"message": ...} body
     assert throttled["StatusCode"] == "429"
     assert throttled["ResponseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
     assert json.loads(throttled["ResponseTemplates"]["application/json"]) == {"message": "Too Many Requests"}
+    # and no other gateway response sets headers
+    others = [props for name, props in _gateway_responses(default_config).items() if name != "THROTTLED"]
+    assert all("ResponseParameters" not in props for props in others)
 
 
 def test_access_logs_are_json_with_the_required_fields_to_the_construct_log_group(
@@ -930,6 +1034,35 @@ def test_an_allow_list_without_the_stack_region_is_refused() -> None:
     # when it is built; then it fails clearly: requests without `region` would all be refused
     with pytest.raises(ValueError, match="stack's own Region 'us-east-1'"):
         build_stack({"allowed_regions": ["eu-west-1"]}, env=env)
+
+
+def _region_rules(template: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's Rules other than CDK's bootstrap-version check."""
+    rules = template.get("Rules", {})
+    return {logical_id: rule for logical_id, rule in rules.items() if logical_id != "CheckBootstrapVersion"}
+
+
+def test_an_environment_agnostic_allow_list_is_checked_by_a_cloudformation_rule(
+    boundary_config: Template,
+) -> None:
+    # given an environment-agnostic stack with allowed_regions (us-east-1, eu-west-1): synth cannot know
+    # the Region; when its template's rules are read
+    (rule,) = _region_rules(boundary_config.to_json()).values()
+    # then one rule, applying always, asserts at deployment that the stack's Region is in the allow-list
+    (assertion,) = rule["Assertions"]
+    assert "RuleCondition" not in rule
+    assert assertion["Assert"] == {"Fn::Contains": [["us-east-1", "eu-west-1"], {"Ref": "AWS::Region"}]}
+    assert "allowed_regions (us-east-1, eu-west-1)" in assertion["AssertDescription"]
+    assert "stack's Region" in assertion["AssertDescription"]
+
+
+def test_no_region_rule_without_an_allow_list_or_with_a_known_region(default_config: Template) -> None:
+    # given no allow-list (default), and a stack pinned to a Region of its allow-list
+    env = cdk.Environment(account="123456789012", region="eu-west-1")
+    pinned = Template.from_stack(build_stack({"allowed_regions": ["eu-west-1"]}, env=env)).to_json()
+    # then neither needs a deployment-time check (the pinned Region was checked at synth time)
+    assert _region_rules(default_config.to_json()) == {}
+    assert _region_rules(pinned) == {}
 
 
 def test_a_timeout_at_the_api_gateway_limit_is_refused() -> None:
