@@ -7,7 +7,9 @@ in-process with a proxy event and a Lambda-like context. It binds 127.0.0.1 only
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler
@@ -25,6 +27,16 @@ from .template import ApiDefinition, Route, TemplateError
 # API Gateway's hard limit for a REST API's integration.
 INTEGRATION_TIMEOUT_SECONDS = 29
 _SUPPORTED_AUTHORIZATION = {"NONE", "AWS_IAM"}
+# The gateway response type API Gateway files each signing failure under. An unknown access key is an
+# access denial for API Gateway (AccessDeniedException, "The security token included in the request is
+# invalid."); an incomplete Authorization header is answered like a bad signature.
+_SIGNING_FAILURE_TYPES = {
+    "MissingAuthenticationTokenException": "MISSING_AUTHENTICATION_TOKEN",
+    "IncompleteSignatureException": "INVALID_SIGNATURE",
+    "InvalidSignatureException": "INVALID_SIGNATURE",
+    "AccessDeniedException": "ACCESS_DENIED",
+}
+_CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z]+(?:\.[A-Za-z]+)*)")
 _log = logging.getLogger(__name__)
 
 
@@ -111,8 +123,12 @@ class LocalApiGateway:
         path = self._path_in_stage(request.raw_path)
         found = self.api.find_route(request.method, path) if path is not None else None
         if path is None or found is None:
-            return error_response(
-                403, sigv4.MISSING_TOKEN.message, request_id, sigv4.MISSING_TOKEN.error_type
+            return self.gateway_error(
+                "MISSING_AUTHENTICATION_TOKEN",
+                403,
+                sigv4.MISSING_TOKEN.message,
+                request_id,
+                sigv4.MISSING_TOKEN.error_type,
             )
         route, path_parameters = found
         caller = None
@@ -125,11 +141,15 @@ class LocalApiGateway:
                 self.region,
             )
             if rejection is not None:
-                return error_response(403, rejection.message, request_id, rejection.error_type)
+                response_type = _SIGNING_FAILURE_TYPES.get(rejection.error_type, "DEFAULT_4XX")
+                return self.gateway_error(
+                    response_type, 403, rejection.message, request_id, rejection.error_type
+                )
             caller = self.credentials
         missing = _missing_required_parameters(route, request)
         if missing:
-            return error_response(
+            return self.gateway_error(
+                "BAD_REQUEST_PARAMETERS",
                 400,
                 "Missing required request parameters: [" + ", ".join(missing) + "]",
                 request_id,
@@ -146,13 +166,49 @@ class LocalApiGateway:
         except Exception:
             # Lambda reports an unhandled error to API Gateway, which answers 502.
             _log.exception("function %s raised (request %s)", pool.function.logical_id, request_id)
-            return error_response(502, "Internal server error", request_id)
+            return self.gateway_error("DEFAULT_5XX", 502, "Internal server error", request_id)
         if elapsed > INTEGRATION_TIMEOUT_SECONDS:
-            return error_response(504, "Endpoint request timed out", request_id)
+            return self.gateway_error("INTEGRATION_TIMEOUT", 504, "Endpoint request timed out", request_id)
         if elapsed > pool.function.timeout_seconds:
             _log.error("Task timed out after %.2f seconds (request %s)", elapsed, request_id)
-            return error_response(502, "Internal server error", request_id)
+            return self.gateway_error("DEFAULT_5XX", 502, "Internal server error", request_id)
         return http_response(result, request_id)
+
+    def gateway_error(
+        self, response_type: str, status: int, message: str, request_id: str, error_type: str | None = None
+    ) -> HttpResponse:
+        """API Gateway's own error answer, shaped by the template's gateway response for its type.
+
+        A type the template does not customise falls back to DEFAULT_4XX or DEFAULT_5XX, and without
+        those to API Gateway's default ``{"message": ...}``; a response without a status keeps ``status``.
+
+        Parameters
+        ----------
+        response_type:
+            The gateway response type, e.g. ``"ACCESS_DENIED"``.
+        status:
+            API Gateway's default status for this error.
+        message:
+            API Gateway's message (``$context.error.message``).
+        """
+        fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+        definition = self.api.gateway_responses.get(response_type) or self.api.gateway_responses.get(fallback)
+        plain = error_response(status, message, request_id, error_type)
+        if definition is None:
+            return plain
+        body = plain.body
+        if definition.body_template is not None:
+            values = {
+                "error.messageString": json.dumps(message),
+                "error.message": message,
+                "error.responseType": response_type,
+                "requestId": request_id,
+            }
+            rendered = _CONTEXT_VARIABLE.sub(
+                lambda match: values.get(match.group(1), ""), definition.body_template
+            )
+            body = rendered.encode()
+        return HttpResponse(definition.status_code or status, [*plain.headers, *definition.headers], body)
 
     def _path_in_stage(self, raw_path: str) -> str | None:
         """The decoded path after ``/<stage>`` (what the event's ``path`` holds), or None if outside it."""
@@ -183,7 +239,7 @@ def _handler_class(gateway: LocalApiGateway) -> type[BaseHTTPRequestHandler]:
             length = self.headers.get("Content-Length") or "0"
             if not length.isdigit() or "chunked" in self.headers.get("Transfer-Encoding", "").lower():
                 # Only bodies with a Content-Length are read (chunked uploads are not emulated).
-                response = error_response(400, "Bad Request", str(uuid.uuid4()))
+                response = gateway.gateway_error("BAD_REQUEST_BODY", 400, "Bad Request", str(uuid.uuid4()))
                 self.close_connection = True
             else:
                 response = gateway.handle(

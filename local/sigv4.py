@@ -69,8 +69,9 @@ _INVALID_SIGNATURE = SignatureRejection(
     "The request signature we calculated does not match the signature you provided. Check your AWS "
     "Secret Access Key and signing method. Consult the service documentation for details.",
 )
+# API Gateway reports an unknown access key as an access denial (AccessDeniedException).
 _UNKNOWN_KEY = SignatureRejection(
-    "UnrecognizedClientException", "The security token included in the request is invalid."
+    "AccessDeniedException", "The security token included in the request is invalid."
 )
 
 

@@ -91,14 +91,38 @@ class Route:
 
 
 @dataclass(frozen=True)
+class GatewayResponseDefinition:
+    """An ``AWS::ApiGateway::GatewayResponse``: how API Gateway answers its own errors of one type.
+
+    Parameters
+    ----------
+    status_code:
+        The status it answers with; None keeps the status of the error it replaces.
+    headers:
+        Literal response headers (``gatewayresponse.header.<name>: "'value'"``).
+    body_template:
+        The ``application/json`` template (plain ``$context`` substitution), or None for API Gateway's own.
+    """
+
+    status_code: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body_template: str | None = None
+
+
+@dataclass(frozen=True)
 class ApiDefinition:
-    """The REST API a template deploys, reduced to what a local gateway needs."""
+    """The REST API a template deploys, reduced to what a local gateway needs.
+
+    ``gateway_responses`` maps a gateway response type (``ACCESS_DENIED``, ``DEFAULT_4XX``, ...) to its
+    customisation in the template.
+    """
 
     rest_api_id: str
     stage_name: str
     routes: tuple[Route, ...]
     functions: Mapping[str, FunctionDefinition]
     binary_media_types: tuple[str, ...] = ()
+    gateway_responses: Mapping[str, GatewayResponseDefinition] = field(default_factory=dict)
 
     def find_route(self, http_method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """Return the route that serves ``http_method`` on ``path`` and its path parameters, or None.
@@ -176,7 +200,36 @@ def api_from_template(template: Mapping[str, Any]) -> ApiDefinition:
         routes=tuple(sorted(routes, key=lambda route: (route.resource_path, route.http_method))),
         functions=functions,
         binary_media_types=tuple(str(media_type) for media_type in binary_media_types),
+        gateway_responses=_gateway_responses(resources, rest_api_id),
     )
+
+
+def _gateway_responses(
+    resources: Mapping[str, Mapping[str, Any]], rest_api_id: str
+) -> dict[str, GatewayResponseDefinition]:
+    """The API's gateway responses by type (header values that are not literals are left out)."""
+    responses = {}
+    for resource in resources.values():
+        properties = resource.get("Properties", {})
+        if resource.get("Type") != "AWS::ApiGateway::GatewayResponse" or properties.get("RestApiId") != {
+            "Ref": rest_api_id
+        }:
+            continue
+        headers = tuple(
+            (name.removeprefix("gatewayresponse.header."), value[1:-1])
+            for name, value in properties.get("ResponseParameters", {}).items()
+            if name.startswith("gatewayresponse.header.")
+            and isinstance(value, str)
+            and len(value) >= 2
+            and value[0] == value[-1] == "'"
+        )
+        status = properties.get("StatusCode")
+        responses[str(properties.get("ResponseType"))] = GatewayResponseDefinition(
+            status_code=int(status) if status is not None else None,
+            headers=headers,
+            body_template=properties.get("ResponseTemplates", {}).get("application/json"),
+        )
+    return responses
 
 
 def _single_rest_api(resources: Mapping[str, Mapping[str, Any]]) -> str:

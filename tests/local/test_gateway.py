@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from local import EMULATOR_CREDENTIALS, LocalApiGateway, TemplateError, api_from_template
-from local.sigv4 import sign
+from local.sigv4 import LocalCredentials, sign
 from tests.e2e.support import http_get
 
 REGION = "eu-west-1"
@@ -397,3 +397,84 @@ def test_a_chunked_body_is_refused_rather_than_misread(gateway: LocalApiGateway)
 
     # then: a clear 400, not a function call with a wrong body
     assert (response.status, body) == (400, {"message": "Bad Request"})
+
+
+# --- gateway responses: API Gateway's own errors shaped as the template says ---
+
+
+def test_the_gateway_responses_are_read_from_the_deployed_template(default_template: dict[str, Any]) -> None:
+    # given/when: the API read from the synthesized default stack
+    responses = api_from_template(default_template).gateway_responses
+
+    # then: every customised type is there with its status, headers and JSON template
+    assert responses["ACCESS_DENIED"].status_code == 403
+    assert responses["DEFAULT_5XX"].status_code is None
+    assert responses["THROTTLED"].headers == (("Retry-After", "1"),)
+    assert responses["INVALID_SIGNATURE"].body_template == '{"message": $context.error.messageString}'
+
+
+@pytest.fixture(scope="module")
+def shaped_gateway(
+    tmp_path_factory: pytest.TempPathFactory, default_template: dict[str, Any]
+) -> Iterator[LocalApiGateway]:
+    """The probe gateway with the gateway responses ListImagesApi synthesizes."""
+    template = json.loads(json.dumps(PROBE_TEMPLATE))
+    for logical_id, resource in default_template["Resources"].items():
+        if resource["Type"] == "AWS::ApiGateway::GatewayResponse":
+            template["Resources"][logical_id] = {
+                **resource,
+                "Properties": {**resource["Properties"], "RestApiId": {"Ref": "Api"}},
+            }
+    code_root = tmp_path_factory.mktemp("shaped")
+    (code_root / "probe").mkdir()
+    (code_root / "probe" / "__init__.py").write_text("")
+    (code_root / "probe" / "handlers.py").write_text(_PROBE_HANDLERS)
+    with LocalApiGateway(
+        api_from_template(template),
+        code_root,
+        region=REGION,
+        account_id=ACCOUNT,
+        credentials=EMULATOR_CREDENTIALS,
+    ) as served:
+        yield served
+
+
+def test_an_unknown_access_key_gets_the_fixed_access_denied_text(shaped_gateway: LocalApiGateway) -> None:
+    # given: the AWS_IAM method signed with a key the gateway does not know
+    url = f"{shaped_gateway.base_url}/items/42"
+    headers = sign("POST", url, LocalCredentials("AKIDSOMEONEELSE", "secret"), REGION, body=b"{}")
+
+    # when: it is sent
+    answer = http_get(url, method="POST", headers=headers, body=b"{}")
+
+    # then: the ACCESS_DENIED response of the template, with this request's id and nothing else
+    request_id = answer.header("x-amzn-RequestId")
+    assert answer.status == 403
+    assert answer.header("x-amzn-ErrorType") == "AccessDeniedException"
+    assert set(answer.body) == {"message"}
+    assert answer.body["message"].startswith("Access denied: ")
+    assert answer.body["message"].endswith(f"(request id: {request_id})")
+
+
+def test_signing_failures_and_other_4xx_keep_api_gateway_s_message(shaped_gateway: LocalApiGateway) -> None:
+    # given/when: an unsigned IAM request, an unknown route and a request missing a required parameter
+    unsigned = http_get(f"{shaped_gateway.base_url}/items/42", method="POST", body=b"{}")
+    unknown = http_get(f"{shaped_gateway.base_url}/nowhere")
+    missing = http_get(f"{shaped_gateway.base_url}/checked")
+
+    # then: API Gateway's own messages, through the template's MISSING_AUTHENTICATION_TOKEN and DEFAULT_4XX
+    assert (unsigned.status, unsigned.body) == (403, {"message": "Missing Authentication Token"})
+    assert (unknown.status, unknown.body) == (403, {"message": "Missing Authentication Token"})
+    assert (missing.status, missing.body) == (400, {"message": "Missing required request parameters: [q]"})
+
+
+def test_a_failing_function_gets_the_5xx_text_with_the_request_id(shaped_gateway: LocalApiGateway) -> None:
+    # given/when: a function that raises
+    answer = http_get(f"{shaped_gateway.base_url}/broken")
+
+    # then: 502 kept, the DEFAULT_5XX body carrying the request id, like the function's own 500
+    request_id = answer.header("x-amzn-RequestId")
+    assert (answer.status, answer.body) == (
+        502,
+        {"message": f"Internal server error (request id: {request_id})"},
+    )
