@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from local.template import api_from_template
@@ -31,3 +32,29 @@ def test_document_operations_are_the_deployed_routes(default_template: dict[str,
             if parameters[reference["$ref"].rsplit("/", 1)[-1]].get("required")
         }
         assert set(route.validation.required_query_parameters) <= required
+
+
+def _gateway_response_templates(template: dict[str, Any]) -> dict[str, str]:
+    properties = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::ApiGateway::GatewayResponse"
+    ]
+    return {props["ResponseType"]: props["ResponseTemplates"]["application/json"] for props in properties}
+
+
+def test_documented_gateway_errors_are_the_deployed_ones(default_template: dict[str, Any]) -> None:
+    # given the document's access-denied and 500 examples, and the deployed gateway responses
+    responses = load_openapi_document()["components"]["responses"]
+    denied = responses["Forbidden"]["content"]["application/json"]["examples"]["accessDenied"]["value"]
+    internal = responses["InternalServerError"]["content"]["application/json"]["example"]
+    templates = _gateway_response_templates(default_template)
+
+    # when each template is rendered with the request id its example shows
+    def rendered(response_type: str, example: dict[str, str]) -> Any:
+        request_id = example["message"].rsplit("request id: ", 1)[1].rstrip(")")
+        return json.loads(templates[response_type].replace("$context.requestId", request_id))
+
+    # then the examples are exactly what API Gateway answers (the 500 reads like the function's own too)
+    assert rendered("ACCESS_DENIED", denied) == denied
+    assert rendered("DEFAULT_5XX", internal) == internal
