@@ -7,6 +7,7 @@ ambient credentials.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import shlex
@@ -19,6 +20,7 @@ from types import FrameType
 
 from .endpoint import DEFAULT_REGION, LocalEndpoint
 from .faults import Fault
+from .servers import bind_local_port
 from .synth import SynthError, synthesize_template
 from .template import TemplateError
 
@@ -26,6 +28,7 @@ DEFAULT_PORT = 8080
 DEFAULT_EMULATOR_PAGE_SIZE = 10
 # The deployment's own bound on LIST_IMAGES_PAGE_SIZE (see the construct's page_size).
 MAX_PAGE_SIZE = 1000
+MAX_PORT = 65535
 _EXIT_FAILURE = 1
 
 
@@ -37,7 +40,7 @@ def _argument_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=_port_number,
         default=DEFAULT_PORT,
         help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any free)",
     )
@@ -71,6 +74,17 @@ def _argument_parser() -> argparse.ArgumentParser:
         f"({', '.join(fault.value for fault in Fault)}), to see the API's 429 and 500 answers",
     )
     return parser
+
+
+def _port_number(text: str) -> int:
+    """argparse type of --port: a TCP port number, 0 meaning any free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number: use 0 to {MAX_PORT} (0 = any free)")
+    return port
 
 
 def _parse_faults(parser: argparse.ArgumentParser, given: Sequence[str]) -> dict[str, Fault]:
@@ -121,7 +135,11 @@ def _examples(endpoint: LocalEndpoint, verify_sigv4: bool) -> str:
     if client_defaults and not endpoint.real_aws:
         cli = f"{program} --local"
     else:
-        prefix = "" if endpoint.real_aws else "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+        # The emulator's key pair has no session token: a token left in the shell would be refused.
+        emulator_keys = (
+            "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN= AWS_SECURITY_TOKEN= "
+        )
+        prefix = "" if endpoint.real_aws else emulator_keys
         cli = f"{prefix}{program} --endpoint {endpoint.base_url} --endpoint-region {region}"
     lines += [
         f"  {cli} --image-status AVAILABLE             # one page, with its nextToken",
@@ -204,6 +222,14 @@ class _ExtraFieldsFormatter(logging.Formatter):
         return f"{text} {json.dumps(fields, default=str)}" if fields else text
 
 
+def _bind_problem(port: int, error: OSError) -> str:
+    """One line saying why 127.0.0.1:``port`` cannot be served on, and what to do."""
+    where = f"cannot serve on 127.0.0.1:{port}"
+    if error.errno == errno.EADDRINUSE:
+        return f"{where}: the port is in use (stop what uses it, or pass --port 0 for any free port)"
+    return f"{where}: {error.strerror or error}"
+
+
 def _configure_logging() -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(_ExtraFieldsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -239,6 +265,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         page_size = DEFAULT_EMULATOR_PAGE_SIZE
     _configure_logging()
     try:
+        # Bound before the synth (seconds): a busy port is reported at once, and stays ours meanwhile.
+        listening = bind_local_port(arguments.port)
+    except OSError as error:
+        print(f"python -m local: {_bind_problem(arguments.port, error)}", file=sys.stderr)
+        return _EXIT_FAILURE
+    try:
         if arguments.template:
             template = json.loads(arguments.template.read_text())
         else:
@@ -247,17 +279,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         endpoint = LocalEndpoint(
             template,
             region=arguments.region,
-            port=arguments.port,
+            port=listening,
             page_size=page_size,
             real_aws=arguments.real_aws,
             verify_sigv4=arguments.verify_sigv4,
             faults=faults,
         ).start()
     except (SynthError, TemplateError, OSError, RuntimeError, ValueError) as error:
-        hint = (
-            " (is the port in use? try --port 0)" if isinstance(error, OSError) and error.errno == 98 else ""
-        )
-        print(f"python -m local: {error}{hint}", file=sys.stderr)
+        listening.close()
+        print(f"python -m local: {error}", file=sys.stderr)
         return _EXIT_FAILURE
     try:
         print(_banner(endpoint, page_size, arguments.verify_sigv4), flush=True)

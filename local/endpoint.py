@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -43,7 +44,8 @@ class LocalEndpoint:
     region:
         The API's (and the function's home) Region.
     port:
-        The port on 127.0.0.1; 0 picks a free one.
+        The port on 127.0.0.1 (0 picks a free one), or a socket already bound there by
+        :func:`local.servers.bind_local_port` (the endpoint then owns and closes it).
     page_size:
         Overrides the function's LIST_IMAGES_PAGE_SIZE (small values make pagination visible).
     real_aws:
@@ -60,7 +62,8 @@ class LocalEndpoint:
     base_url:
         ``http://127.0.0.1:<port>/<stage>``.
     credentials:
-        The key pair signatures are verified against (the emulator's fake pair, or the ambient one).
+        The key pair signatures are verified against (the emulator's fake pair, which has no session
+        token, or the ambient credentials with their session token, if any).
     catalog:
         What the emulator was seeded with (None with ``real_aws``).
     api:
@@ -79,7 +82,7 @@ class LocalEndpoint:
         *,
         code_root: Path = RUNTIME_DIR,
         region: str = DEFAULT_REGION,
-        port: int = 0,
+        port: int | socket.socket = 0,
         page_size: int | None = None,
         real_aws: bool = False,
         verify_sigv4: bool = True,
@@ -126,7 +129,7 @@ class LocalEndpoint:
             overrides = self._function_environment()
             if self.real_aws:
                 self.credentials = _ambient_credentials()
-            # Bound first: a busy port fails before anything slow has started.
+            # Bound first: a busy port fails before the emulator has started.
             self._gateway = LocalApiGateway(
                 self.api,
                 self._code_root,
@@ -154,6 +157,8 @@ class LocalEndpoint:
         except BaseException:
             self._resources.close()
             self._gateway = None
+            if isinstance(self._port, socket.socket):
+                self._port.close()
             raise
         return self
 
@@ -217,4 +222,7 @@ def _ambient_credentials() -> LocalCredentials:
     if found is None:
         raise RuntimeError("no AWS credentials found: configure them (aws configure, AWS_PROFILE, ...)")
     frozen = found.get_frozen_credentials()
-    return LocalCredentials(access_key=frozen.access_key, secret_key=frozen.secret_key)
+    # A session token belongs to temporary credentials: API Gateway accepts the key with that token only.
+    return LocalCredentials(
+        access_key=frozen.access_key, secret_key=frozen.secret_key, session_token=frozen.token or None
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler
@@ -27,9 +28,10 @@ from .template import ApiDefinition, Route, TemplateError
 # API Gateway's hard limit for a REST API's integration.
 INTEGRATION_TIMEOUT_SECONDS = 29
 _SUPPORTED_AUTHORIZATION = {"NONE", "AWS_IAM"}
-# The gateway response type API Gateway files each signing failure under. An unknown access key is an
-# access denial for API Gateway (AccessDeniedException, "The security token included in the request is
-# invalid."); an incomplete Authorization header is answered like a bad signature.
+# The gateway response type API Gateway files each signing failure under. An unknown access key, or a
+# session token that is not the key's, is an access denial for API Gateway (AccessDeniedException, "The
+# security token included in the request is invalid."); an incomplete Authorization header is answered
+# like a bad signature.
 _SIGNING_FAILURE_TYPES = {
     "MissingAuthenticationTokenException": "MISSING_AUTHENTICATION_TOKEN",
     "IncompleteSignatureException": "INVALID_SIGNATURE",
@@ -54,10 +56,12 @@ class LocalApiGateway:
     account_id:
         The account reported in the event's requestContext (None when unknown).
     credentials:
-        The key pair SigV4 signatures on AWS_IAM methods must verify against; ``None`` turns
-        verification off (AWS_IAM methods then accept any request, signed or not).
+        The key pair SigV4 signatures on AWS_IAM methods must verify against, with its session token
+        (requests must carry exactly that one, or none if it has none); ``None`` turns verification off
+        (AWS_IAM methods then accept any request, signed or not).
     port:
-        The port to bind on 127.0.0.1; 0 picks a free one (see :attr:`port`).
+        The port to bind on 127.0.0.1 (0 picks a free one, see :attr:`port`), or a socket already
+        bound there by :func:`local.servers.bind_local_port`.
     max_containers:
         How many invocations may run at once (Lambda's concurrency); more requests wait for a free
         container.
@@ -77,7 +81,7 @@ class LocalApiGateway:
         region: str,
         account_id: str | None,
         credentials: LocalCredentials | None,
-        port: int = 0,
+        port: int | socket.socket = 0,
         max_containers: int = 4,
     ) -> None:
         unsupported = {route.authorization_type for route in api.routes} - _SUPPORTED_AUTHORIZATION

@@ -33,12 +33,16 @@ class LocalCredentials:
     ----------
     access_key, secret_key:
         The key pair clients sign with.
+    session_token:
+        The session token that belongs to temporary credentials (sent as ``X-Amz-Security-Token``);
+        None for a long-term key pair, which then accepts no session token at all.
     account_id, user_arn, user_id:
         The identity API Gateway would report for that key in the event's requestContext.
     """
 
     access_key: str
     secret_key: str
+    session_token: str | None = None
     account_id: str | None = None
     user_arn: str | None = None
     user_id: str | None = None
@@ -69,8 +73,9 @@ _INVALID_SIGNATURE = SignatureRejection(
     "The request signature we calculated does not match the signature you provided. Check your AWS "
     "Secret Access Key and signing method. Consult the service documentation for details.",
 )
-# API Gateway reports an unknown access key as an access denial (AccessDeniedException).
-_UNKNOWN_KEY = SignatureRejection(
+# API Gateway reports an unknown access key, and a session token that is not the key's, as an access
+# denial (AccessDeniedException) with this message.
+INVALID_SECURITY_TOKEN = SignatureRejection(
     "AccessDeniedException", "The security token included in the request is invalid."
 )
 
@@ -85,7 +90,8 @@ def verify(
     request:
         The request as received: header names in any case, path and query exactly as sent.
     credentials:
-        The only key pair the gateway accepts.
+        The only key pair the gateway accepts, and its session token: a request must carry exactly that
+        token in ``X-Amz-Security-Token`` (none if the key pair has none).
     region:
         The Region the credential scope must name (service must be ``execute-api``).
     now:
@@ -110,8 +116,10 @@ def verify(
     if len(scope) != 5 or scope[4] != "aws4_request":
         return SignatureRejection("IncompleteSignatureException", "Credential is malformed.")
     access_key, scope_date, scope_region, scope_service, _ = scope
-    if access_key != credentials.access_key:
-        return _UNKNOWN_KEY
+    if access_key != credentials.access_key or not _session_token_matches(
+        headers.get("x-amz-security-token"), credentials.session_token
+    ):
+        return INVALID_SECURITY_TOKEN
     if scope_service != SERVICE:
         return SignatureRejection(
             "InvalidSignatureException", f"Credential should be scoped to correct service: '{SERVICE}'."
@@ -150,12 +158,21 @@ def sign(
     """Sign a request for the local gateway (or any execute-api endpoint) and return its headers.
 
     ``url`` is signed exactly as given, so build its query string with
-    ``urlencode(params, quote_via=quote, safe="-_.~")``.
+    ``urlencode(params, quote_via=quote, safe="-_.~")``. ``session_token`` (default: the credentials'
+    own) is sent as ``X-Amz-Security-Token``.
     """
     request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
-    botocore_credentials = Credentials(credentials.access_key, credentials.secret_key, session_token)
+    token = session_token if session_token is not None else credentials.session_token
+    botocore_credentials = Credentials(credentials.access_key, credentials.secret_key, token)
     SigV4Auth(botocore_credentials, SERVICE, region).add_auth(request)
     return {name: str(value) for name, value in request.headers.items()}
+
+
+def _session_token_matches(sent: str | None, expected: str | None) -> bool:
+    """Whether the request's ``X-Amz-Security-Token`` is the credentials' own (both absent counts)."""
+    if expected is None:
+        return sent is None
+    return sent is not None and hmac.compare_digest(sent.encode(), expected.encode())
 
 
 def _check_timestamp(amz_date: str, scope_date: str, now: datetime | None) -> SignatureRejection | None:

@@ -188,16 +188,49 @@ def test_a_busy_port_is_a_clear_error(
             check=False,
         )
 
-    # then: exit status 1 and a hint, no traceback
+    # then: exit status 1 and one line naming the port, with the way out; no traceback
     assert completed.returncode == 1
-    assert "--port 0" in completed.stderr
-    assert "Traceback" not in completed.stderr
+    assert completed.stderr.splitlines() == [
+        f"python -m local: cannot serve on 127.0.0.1:{port}: the port is in use "
+        "(stop what uses it, or pass --port 0 for any free port)"
+    ]
+
+
+def test_a_busy_port_is_reported_before_the_synth() -> None:
+    # given: a port already in use on 127.0.0.1, and no --template (so the command would run `cdk synth`)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        # when: the command is asked to serve on it
+        completed = subprocess.run(
+            [sys.executable, "-m", "local", "--port", str(port)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=STARTUP_LIMIT_SECONDS,
+            check=False,
+        )
+
+    # then: it failed before synthesizing anything (the synth announces itself first), in one line
+    assert completed.returncode == 1
+    assert "Synthesizing" not in completed.stdout
+    assert completed.stdout == ""
+    assert len(completed.stderr.splitlines()) == 1
+    assert f"127.0.0.1:{port}: the port is in use" in completed.stderr
 
 
 @pytest.mark.parametrize(
     ("arguments", "named"),
-    [(["--fault", "ap-south-2=meltdown"], "throttle"), (["--page-size", "0"], "--page-size")],
-    ids=["unknown-fault-kind", "page-size-out-of-range"],
+    [
+        (["--fault", "ap-south-2=meltdown"], "throttle"),
+        (["--page-size", "0"], "--page-size"),
+        (["--port", "99999"], "--port: 99999 is not a port number: use 0 to 65535"),
+        (["--port", "-1"], "--port: -1 is not a port number: use 0 to 65535"),
+        (["--port", "http"], "--port: 'http' is not a port number"),
+    ],
+    ids=["unknown-fault-kind", "page-size-out-of-range", "port-too-big", "port-negative", "port-not-number"],
 )
 def test_bad_arguments_are_a_usage_error(arguments: list[str], named: str) -> None:
     # given/when: an argument the command cannot honour
@@ -213,11 +246,13 @@ def test_bad_arguments_are_a_usage_error(arguments: list[str], named: str) -> No
     # then: argparse's usage error (exit 2) that says what is valid, before anything starts
     assert completed.returncode == 2
     assert named in completed.stderr
+    assert "Traceback" not in completed.stderr
 
 
 def test_real_aws_mode_uses_no_emulator_and_the_ambient_credentials(default_template: dict[str, Any]) -> None:
     # given: the endpoint in --real-aws mode (the ambient credentials are the test suite's fake ones)
-    from local import LocalEndpoint  # noqa: PLC0415
+    from local import LocalCredentials, LocalEndpoint  # noqa: PLC0415
+    from local.sigv4 import sign  # noqa: PLC0415
     from tests.e2e.support import http_get, signed_get  # noqa: PLC0415
 
     endpoint_before = os.environ.get("AWS_ENDPOINT_URL")
@@ -227,11 +262,24 @@ def test_real_aws_mode_uses_no_emulator_and_the_ambient_credentials(default_temp
         assert endpoint.catalog is None
         assert "AWS_ENDPOINT_URL" not in os.environ
         assert endpoint.credentials.access_key == os.environ["AWS_ACCESS_KEY_ID"]
+        # and the ambient session token is the one a request must carry
+        assert endpoint.credentials.session_token == os.environ["AWS_SESSION_TOKEN"]
         # when: requests that end before any AWS call (unsigned; signed but invalid input)
         unsigned = http_get(endpoint.url("/images/custom", imageStatus="AVAILABLE"))
         invalid = signed_get(endpoint, "/images/custom", imageStatus="NOT-A-STATUS")
+        # and: the same request signed with the ambient key pair but another session token, or none
+        url = endpoint.url("/images/custom", imageStatus="NOT-A-STATUS")
+        wrong_token = http_get(
+            url, headers=sign("GET", url, endpoint.credentials, endpoint.region, session_token="other")
+        )
+        keys_only = LocalCredentials(endpoint.credentials.access_key, endpoint.credentials.secret_key)
+        no_token = http_get(url, headers=sign("GET", url, keys_only, endpoint.region))
         # then: the gateway refuses the first, the real function answers the second
         assert unsigned.status == 403
         assert invalid.status == 400
+        # and: a token that is not the ambient one, or none, is refused as API Gateway does
+        for refused in (wrong_token, no_token):
+            assert refused.status == 403
+            assert refused.header("x-amzn-ErrorType") == "AccessDeniedException"
     # and: the environment is restored afterwards
     assert os.environ.get("AWS_ENDPOINT_URL") == endpoint_before

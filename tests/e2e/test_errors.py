@@ -218,6 +218,24 @@ def test_an_unknown_access_key_is_403(local_endpoint: LocalEndpoint) -> None:
     assert answer.body["message"].endswith(f"(request id: {answer.header('x-amzn-RequestId')})")
 
 
+def test_a_session_token_the_credentials_do_not_have_is_403(local_endpoint: LocalEndpoint) -> None:
+    # given: a request correctly signed with the endpoint's key pair (which has no session token), plus a
+    # made-up X-Amz-Security-Token (signed too)
+    url = local_endpoint.url("/images/custom", imageStatus="AVAILABLE")
+    headers = sign("GET", url, local_endpoint.credentials, local_endpoint.region, session_token="garbage")
+    assert headers["X-Amz-Security-Token"] == "garbage"
+
+    # when: it is sent
+    answer = http_get(url, headers=headers)
+
+    # then: refused as API Gateway refuses an invalid security token: an access denial, answered through
+    # the stack's ACCESS_DENIED gateway response (fixed text and the request id)
+    assert answer.status == 403
+    assert answer.header("x-amzn-ErrorType") == "AccessDeniedException"
+    assert answer.body["message"].startswith("Access denied: the signing credentials are not valid")
+    assert answer.body["message"].endswith(f"(request id: {answer.header('x-amzn-RequestId')})")
+
+
 def test_a_signature_scoped_to_another_region_is_403(local_endpoint: LocalEndpoint) -> None:
     # given: the right key pair, but signed for eu-west-1 instead of the API's Region
     url = local_endpoint.url("/images/custom", imageStatus="AVAILABLE")

@@ -1,4 +1,4 @@
-"""SigV4 verification details that are awkward over HTTP: clock skew and the clients' query encodings."""
+"""SigV4 verification: what it refuses, clock skew, session tokens and the clients' query encodings."""
 
 from __future__ import annotations
 
@@ -9,11 +9,19 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from local.sigv4 import LocalCredentials, SignedRequest, sign, verify
+from local.sigv4 import (
+    INVALID_SECURITY_TOKEN,
+    LocalCredentials,
+    SignedRequest,
+    _candidate_signatures,
+    sign,
+    verify,
+)
 
 CREDENTIALS = LocalCredentials("testing", "testing")
 REGION = "us-east-1"
 HOST = "127.0.0.1:8080"
+PATH_AND_QUERY = "/prod/images/custom?imageStatus=AVAILABLE"
 
 
 def _received(url_path_and_query: str, headers: dict[str, str], body: bytes = b"") -> SignedRequest:
@@ -112,3 +120,167 @@ def test_a_malformed_authorization_header_is_refused(authorization: str, error_t
     # then: refused with API Gateway's error type
     assert rejection is not None
     assert rejection.error_type == error_type
+
+
+def _signed_by(auth: SigV4Auth, url: str) -> dict[str, str]:
+    request = AWSRequest(method="GET", url=url, headers={"host": HOST})
+    auth.add_auth(request)
+    return {name: str(value) for name, value in request.headers.items()}
+
+
+@pytest.mark.parametrize(
+    ("signed_headers", "received_path_and_query", "error_type", "wording"),
+    [
+        (
+            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", LocalCredentials("testing", "not-it"), REGION),
+            PATH_AND_QUERY,
+            "InvalidSignatureException",
+            "does not match",
+        ),
+        (
+            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION),
+            "/prod/images/custom?imageStatus=FAILED",
+            "InvalidSignatureException",
+            "does not match",
+        ),
+        (
+            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION),
+            "/prod/v3/images/custom?imageStatus=AVAILABLE",
+            "InvalidSignatureException",
+            "does not match",
+        ),
+        (
+            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, "eu-west-1"),
+            PATH_AND_QUERY,
+            "InvalidSignatureException",
+            "region",
+        ),
+        (
+            _signed_by(
+                SigV4Auth(Credentials("testing", "testing"), "lambda", REGION),
+                f"http://{HOST}{PATH_AND_QUERY}",
+            ),
+            PATH_AND_QUERY,
+            "InvalidSignatureException",
+            "service",
+        ),
+        (
+            sign(
+                "GET",
+                f"http://{HOST}{PATH_AND_QUERY}",
+                LocalCredentials("AKIDSOMEONEELSE", "testing"),
+                REGION,
+            ),
+            PATH_AND_QUERY,
+            "AccessDeniedException",
+            "security token",
+        ),
+    ],
+    ids=["wrong-secret", "changed-query", "changed-path", "wrong-region", "wrong-service", "unknown-key"],
+)
+def test_a_signature_that_does_not_fit_the_request_or_the_credentials_is_refused(
+    signed_headers: dict[str, str], received_path_and_query: str, error_type: str, wording: str
+) -> None:
+    # given: a well-formed, fresh signature made with something other than what the gateway expects
+    received = _received(received_path_and_query, signed_headers)
+
+    # when: it is verified against testing/testing in us-east-1
+    rejection = verify(received, CREDENTIALS, REGION)
+
+    # then: refused, with API Gateway's error type and a message that says why
+    assert rejection is not None
+    assert rejection.error_type == error_type
+    assert wording in rejection.message
+
+
+def _signed_over_canonical_query() -> dict[str, str]:
+    """Headers of a client that signs the canonical query (decoded, re-encoded), like curl."""
+    request = AWSRequest(
+        method="GET",
+        url=f"http://{HOST}/prod/images/custom",
+        params=[("imageStatus", "FAILED"), ("nextToken", "a+b")],
+        headers={"host": HOST},
+    )
+    SigV4Auth(Credentials("testing", "testing"), "execute-api", REGION).add_auth(request)
+    return {name: str(value) for name, value in request.headers.items()}
+
+
+@pytest.mark.parametrize(
+    ("signed_headers", "sent", "accepting_candidate"),
+    [
+        # sent with lower-case percent-encoding, which only the decoded (canonical) reading matches
+        (_signed_over_canonical_query(), "/prod/images/custom?imageStatus=FAILED&nextToken=a%2bb", 0),
+        # signed and sent with a raw '+', which the canonical reading would take for a space
+        (
+            sign(
+                "GET",
+                f"http://{HOST}/prod/images/custom?imageStatus=FAILED&nextToken=a+b",
+                CREDENTIALS,
+                REGION,
+            ),
+            "/prod/images/custom?imageStatus=FAILED&nextToken=a+b",
+            1,
+        ),
+    ],
+    ids=["canonical-query", "query-as-written"],
+)
+def test_both_query_canonicalisations_refuse_a_changed_query(
+    signed_headers: dict[str, str], sent: str, accepting_candidate: int
+) -> None:
+    # given: a request that only one of the verifier's two query canonicalisations accepts
+    provided = signed_headers["Authorization"].rsplit("Signature=", 1)[1]
+    names = signed_headers["Authorization"].split("SignedHeaders=", 1)[1].split(",")[0].split(";")
+
+    def candidates(path_and_query: str) -> list[str]:
+        received = _received(path_and_query, signed_headers)
+        lowered = {name.lower(): value for name, value in received.headers.items()}
+        return _candidate_signatures(received, lowered, names, CREDENTIALS, REGION)
+
+    assert [signature == provided for signature in candidates(sent)] == [
+        index == accepting_candidate for index in range(2)
+    ]
+    assert verify(_received(sent, signed_headers), CREDENTIALS, REGION) is None
+
+    # when: it arrives with its nextToken changed
+    changed = sent.replace("nextToken=a", "nextToken=c")
+
+    # then: neither canonicalisation matches the signature, so the verifier refuses it
+    assert provided not in candidates(changed)
+    rejection = verify(_received(changed, signed_headers), CREDENTIALS, REGION)
+    assert rejection is not None
+    assert rejection.error_type == "InvalidSignatureException"
+
+
+# --- session tokens: temporary credentials are accepted with their own token only ---
+
+TEMPORARY = LocalCredentials("ASIATEMPORARY", "temporary-secret", session_token="the-session-token")
+
+
+@pytest.mark.parametrize(
+    ("credentials", "sent_token"),
+    [(CREDENTIALS, "garbage"), (TEMPORARY, "another-token"), (TEMPORARY, None)],
+    ids=["token-on-a-key-without-one", "wrong-token", "missing-token"],
+)
+def test_a_session_token_that_is_not_the_credentials_own_is_refused(
+    credentials: LocalCredentials, sent_token: str | None
+) -> None:
+    # given: a request correctly signed with the key pair, carrying a session token that is not its own
+    signing = LocalCredentials(credentials.access_key, credentials.secret_key, session_token=sent_token)
+    headers = sign("GET", f"http://{HOST}{PATH_AND_QUERY}", signing, REGION)
+    assert ("X-Amz-Security-Token" in headers) is (sent_token is not None)
+
+    # when: it is verified
+    rejection = verify(_received(PATH_AND_QUERY, headers), credentials, REGION)
+
+    # then: refused as API Gateway refuses an invalid security token (an access denial)
+    assert rejection == INVALID_SECURITY_TOKEN
+    assert rejection.message == "The security token included in the request is invalid."
+
+
+def test_temporary_credentials_verify_with_their_own_session_token() -> None:
+    # given: a request signed with temporary credentials and their session token
+    headers = sign("GET", f"http://{HOST}{PATH_AND_QUERY}", TEMPORARY, REGION)
+
+    # when/then: it verifies
+    assert headers["X-Amz-Security-Token"] == "the-session-token"
+    assert verify(_received(PATH_AND_QUERY, headers), TEMPORARY, REGION) is None
