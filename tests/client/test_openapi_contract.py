@@ -54,7 +54,16 @@ def test_document_declares_the_contract_essentials() -> None:
             document["components"]["parameters"][p["$ref"].rsplit("/", 1)[-1]]["name"] for p in parameters
         ]
         assert names == ["imageStatus", "region", "nextToken"]
-        assert sorted(document["paths"][path]["get"]["responses"]) == ["200", "400", "403", "429", "500"]
+        # (502 and 504 are API Gateway's own: the function failed, or did not answer within 29 s)
+        assert sorted(document["paths"][path]["get"]["responses"]) == [
+            "200",
+            "400",
+            "403",
+            "429",
+            "500",
+            "502",
+            "504",
+        ]
     assert document["components"]["parameters"]["ImageStatus"]["required"] is True
     assert schemas["ImageStatusFilteringOption"]["enum"] == ["AVAILABLE", "PENDING", "FAILED"]
     # and the summary schema is the one ParallelCluster's generated clients rely on
@@ -131,6 +140,13 @@ def test_documented_examples_conform(path: str, response: dict[str, Any]) -> Non
         pytest.param(proxy_response(403, {"message": "Missing Authentication Token"}), id="403"),
         pytest.param(proxy_response(429, {"message": "Throttled"}, **{"Retry-After": "2"}), id="429"),
         pytest.param(proxy_response(500, {"message": "Internal error (request id abc)"}), id="500"),
+        pytest.param(
+            proxy_response(502, {"message": "Internal server error (request id: abc)"}), id="502-gateway"
+        ),
+        pytest.param(
+            proxy_response(504, {"message": "Endpoint request timed out (request id: abc)"}),
+            id="504-gateway",
+        ),
     ],
 )
 def test_documented_responses_conform(response: dict[str, Any], path: str) -> None:
@@ -144,7 +160,17 @@ def test_documented_responses_conform(response: dict[str, Any], path: str) -> No
         pytest.param(
             proxy_response(404, {"message": "x"}), "status 404 is not documented", id="undocumented-status"
         ),
-        pytest.param(proxy_response(502, {"message": "x"}), "status 502 is not documented", id="gateway-502"),
+        pytest.param(
+            proxy_response(501, {"message": "x"}), "status 501 is not documented", id="undocumented-5xx"
+        ),
+        pytest.param(
+            proxy_response(502, {"error": "x"}), "'message' is a required property", id="gateway-502-shape"
+        ),
+        pytest.param(
+            proxy_response(504, {"message": "x", "detail": "y"}),
+            "Additional properties",
+            id="gateway-504-shape",
+        ),
         pytest.param({"statusCode": "200", "body": "{}"}, "statusCode must be an int", id="status-not-int"),
         pytest.param(
             proxy_response(200, {"images": []}, **{"Content-Type": "text/plain"}),
