@@ -249,12 +249,17 @@ def test_bad_arguments_are_a_usage_error(arguments: list[str], named: str) -> No
     assert "Traceback" not in completed.stderr
 
 
-def test_real_aws_mode_uses_no_emulator_and_the_ambient_credentials(default_template: dict[str, Any]) -> None:
-    # given: the endpoint in --real-aws mode (the ambient credentials are the test suite's fake ones)
+def test_real_aws_mode_uses_no_emulator_and_the_ambient_credentials(
+    default_template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the endpoint in --real-aws mode; the ambient credentials are the test suite's fake key pair
+    # with a session token, as temporary credentials have (botocore reads either variable)
     from local import LocalCredentials, LocalEndpoint  # noqa: PLC0415
     from local.sigv4 import sign  # noqa: PLC0415
     from tests.e2e.support import http_get, signed_get  # noqa: PLC0415
 
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "ambient-session-token")
+    monkeypatch.setenv("AWS_SECURITY_TOKEN", "ambient-session-token")
     endpoint_before = os.environ.get("AWS_ENDPOINT_URL")
     with LocalEndpoint(default_template, real_aws=True) as endpoint:
         # then: no emulator, no endpoint override, signatures checked against the ambient key pair
@@ -263,7 +268,7 @@ def test_real_aws_mode_uses_no_emulator_and_the_ambient_credentials(default_temp
         assert "AWS_ENDPOINT_URL" not in os.environ
         assert endpoint.credentials.access_key == os.environ["AWS_ACCESS_KEY_ID"]
         # and the ambient session token is the one a request must carry
-        assert endpoint.credentials.session_token == os.environ["AWS_SESSION_TOKEN"]
+        assert endpoint.credentials.session_token == "ambient-session-token"
         # when: requests that end before any AWS call (unsigned; signed but invalid input)
         unsigned = http_get(endpoint.url("/images/custom", imageStatus="AVAILABLE"))
         invalid = signed_get(endpoint, "/images/custom", imageStatus="NOT-A-STATUS")
