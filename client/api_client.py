@@ -9,11 +9,15 @@ Example
 
 from __future__ import annotations
 
+import http.client
 import json
+import math
 import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Final
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -21,6 +25,7 @@ import botocore.session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import BotoCoreError, ClientError
 
 IMAGE_STATUSES: Final = ("AVAILABLE", "PENDING", "FAILED")
 LIST_IMAGES_PATH: Final = "/images/custom"
@@ -28,16 +33,79 @@ LIST_IMAGES_PATH: Final = "/images/custom"
 LIST_IMAGES_V3_PATH: Final = "/v3/images/custom"
 
 _SIGNING_SERVICE: Final = "execute-api"
-_EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+# Public and private-DNS hosts are "<api-id>.execute-api.<region>.amazonaws.com"; a private API reached
+# through a VPC endpoint's DNS name is "<api-id>-vpce-<vpce-id>.execute-api.<region>.vpce.amazonaws.com"
+# (and "vpce-<id>[-<zone>].execute-api.<region>.vpce.amazonaws.com"); ".cn" in the China partition.
+_EXECUTE_API_HOST = re.compile(
+    r"^[a-z0-9][a-z0-9-]*\.execute-api\.(?P<region>[a-z0-9-]+)\.(vpce\.)?amazonaws\.com(\.cn)?$"
+)
+_ROUTE_SUFFIXES: Final = ("/v3/images/custom", "/images/custom")
 _DEFAULT_TIMEOUT_SECONDS: Final = 35.0  # a little over API Gateway's 29 s integration limit
 
 
 class ListImagesClientError(Exception):
-    """The call did not produce a list of images (endpoint unreachable, unusable answer, bad set-up)."""
+    """The call did not produce a list of images (endpoint unreachable, unusable answer, bad set-up).
+
+    Attributes
+    ----------
+    message:
+        What went wrong, for a person; never holds credentials.
+    resume_next_token:
+        Set when a walk over pages (`iter_pages`, `iter_images`) failed on a page that a `nextToken`
+        leads to: pass it as `next_token` to carry on from that page instead of starting over.
+    pages_fetched:
+        How many pages that walk had fetched before the failure (0 outside a walk).
+    """
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.resume_next_token: str | None = None
+        self.pages_fetched = 0
+
+
+class ListImagesConfigurationError(ListImagesClientError):
+    """The client cannot be set up: unusable endpoint URL, no Region to sign for, broken AWS config."""
+
+
+class ListImagesCredentialsError(ListImagesConfigurationError):
+    """botocore found no credentials, or its credential source (profile, process, SSO, role...) failed."""
+
+
+class ListImagesConnectionError(ListImagesClientError):
+    """The endpoint could not be reached, or its answer was not a complete HTTP response."""
+
+
+class ListImagesTimeoutError(ListImagesConnectionError):
+    """The endpoint did not connect or answer within the client's `timeout`."""
+
+
+class ListImagesRedirectError(ListImagesClientError):
+    """The endpoint answered a redirect (3xx), which the client never follows.
+
+    A SigV4 signature is bound to the host and path, and following would send the `Authorization`
+    and session-token headers to wherever `Location` points. Give the final API URL instead.
+
+    Attributes
+    ----------
+    status:
+        The 3xx status code.
+    location:
+        The `Location` header, or None when there was none.
+    """
+
+    def __init__(self, status: int, location: str | None, url: str) -> None:
+        where = f"to {location}" if location else "without a Location"
+        super().__init__(
+            f"{url} answered HTTP {status} redirecting {where}; redirects are not followed (the signed "
+            "request is bound to this host and path): give the API's own URL"
+        )
+        self.status = status
+        self.location = location
+
+
+class ListImagesPaginationError(ListImagesClientError):
+    """The endpoint sent a `nextToken` that was already followed, so walking on would never end."""
 
 
 class ListImagesApiError(ListImagesClientError):
@@ -68,10 +136,81 @@ class ListImagesThrottledError(ListImagesApiError):
 
 
 def signing_region_from_url(endpoint: str) -> str | None:
-    """Return the Region of an `execute-api` endpoint URL, or None for a custom domain or local URL."""
-    host = urlsplit(endpoint).hostname or ""
+    """Return the Region of an `execute-api` endpoint URL (public, or a private API's VPC endpoint
+    name), or None for a custom domain, a local URL or a URL that does not parse."""
+    try:
+        host = urlsplit(endpoint).hostname or ""
+    except ValueError:
+        return None
     match = _EXECUTE_API_HOST.match(host)
     return match.group("region") if match else None
+
+
+def retry_after_seconds(value: str, *, now: datetime | None = None) -> int | None:
+    """Return the wait a `Retry-After` header value advises, in whole seconds, or None if unusable.
+
+    Parameters
+    ----------
+    value:
+        Either a number of seconds ("7") or an HTTP date ("Wed, 21 Oct 2026 07:28:00 GMT").
+    now:
+        The current time (UTC) to measure an HTTP date from; by default the clock.
+    """
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a zone-less one is read as UTC
+        when = when.replace(tzinfo=UTC)
+    wait = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(0, math.ceil(wait))
+
+
+def _checked_endpoint(endpoint: str) -> str:
+    """Return the endpoint without trailing slashes, or raise why it cannot be an API's base URL."""
+    try:
+        parts = urlsplit(endpoint)
+        _ = parts.port  # parsed lazily: a non-numeric or out-of-range port raises only here
+    except ValueError as error:
+        raise ListImagesConfigurationError(f"endpoint is not a valid URL ({error}): {endpoint!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ListImagesConfigurationError(f"endpoint must be an http(s) URL with a host, got {endpoint!r}")
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: it would print the password.
+        raise ListImagesConfigurationError("endpoint must not contain a user name or password")
+    if "?" in endpoint or "#" in endpoint:
+        # The client appends the route and its own query; a query or fragment here would be sent mangled.
+        raise ListImagesConfigurationError(
+            f"endpoint must not have a query string or fragment (give the API URL only), got {endpoint!r}"
+        )
+    base = endpoint.rstrip("/")
+    for route in _ROUTE_SUFFIXES:
+        if base.endswith(route):
+            # Refused rather than stripped: the client appends the route itself, and guessing which
+            # part of a URL is the route would hide a mistyped or misconfigured URL.
+            raise ListImagesConfigurationError(
+                f"endpoint {endpoint!r} ends with the route {route!r}: give the API URL (the stage URL, "
+                f"e.g. {base[: -len(route)]!r}); the client adds the route"
+            )
+    return base
+
+
+def _credential_failure(error: Exception) -> ListImagesCredentialsError:
+    # botocore's own messages name the profile, file or provider, never a key (the AWS CLI prints them);
+    # anything else (an STS answer, a credential process printing junk) is reported by its kind only,
+    # as its text may hold account ids or whatever the process printed.
+    if isinstance(error, BotoCoreError):
+        return ListImagesCredentialsError(f"cannot get AWS credentials: {error}")
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "error")
+        operation = error.operation_name or "a call"
+        return ListImagesCredentialsError(f"cannot get AWS credentials: {operation} failed ({code})")
+    return ListImagesCredentialsError(
+        f"cannot get AWS credentials: the source failed ({type(error).__name__})"
+    )
 
 
 def sigv4_headers(
@@ -118,21 +257,30 @@ class ListImagesClient:
         path: str = LIST_IMAGES_PATH,
         timeout: float = _DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        if urlsplit(endpoint).scheme not in ("http", "https"):
-            raise ListImagesClientError(f"endpoint must be an http(s) URL, got {endpoint!r}")
+        base_url = _checked_endpoint(endpoint)
         session = botocore_session or botocore.session.Session()
-        region = signing_region or signing_region_from_url(endpoint) or session.get_config_variable("region")
+        try:
+            region = (
+                signing_region or signing_region_from_url(endpoint) or session.get_config_variable("region")
+            )
+        except BotoCoreError as error:  # e.g. ProfileNotFound, ConfigParseError
+            raise ListImagesConfigurationError(f"cannot read the AWS configuration: {error}") from None
         if not region:
-            raise ListImagesClientError(
+            raise ListImagesConfigurationError(
                 f"cannot tell the Region to sign requests for {endpoint!r}: pass the signing Region"
             )
-        resolved_credentials = credentials or session.get_credentials()
+        try:
+            resolved_credentials = credentials or session.get_credentials()
+        except (BotoCoreError, ClientError, ValueError, OSError) as error:
+            raise _credential_failure(error) from None
         if resolved_credentials is None:
-            raise ListImagesClientError("no AWS credentials found to sign the request")
-        self.url = endpoint.rstrip("/") + path
+            raise ListImagesCredentialsError("no AWS credentials found to sign the request")
+        self.url = base_url + path
         self.signing_region: str = region
         self._credentials = resolved_credentials
         self._timeout = timeout
+        # Redirects are never followed: see ListImagesRedirectError.
+        self._opener = urllib.request.build_opener(_RefuseRedirects())
 
     def list_images_page(
         self, image_status: str, *, region: str | None = None, next_token: str | None = None
@@ -159,6 +307,9 @@ class ListImagesClient:
         """
         query = {"imageStatus": image_status, "region": region, "nextToken": next_token}
         status, headers, body = self._signed_get({name: value for name, value in query.items() if value})
+        if 300 <= status < 400:
+            location = {name.lower(): value for name, value in headers.items()}.get("location")
+            raise ListImagesRedirectError(status, location, self.url)
         if status >= 400:
             raise _api_error(status, headers, body)
         page = _json_or_none(body)
@@ -169,13 +320,36 @@ class ListImagesClient:
     def iter_pages(
         self, image_status: str, *, region: str | None = None, next_token: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Yield pages, following `nextToken` until a page has none. Raises like `list_images_page`."""
+        """Yield pages, following `nextToken` until a page has none.
+
+        Raises like `list_images_page`, with `resume_next_token` and `pages_fetched` set on the error;
+        raises `ListImagesPaginationError` if the endpoint sends a token already followed.
+        """
+        # A token seen twice means the walk would never end. There is no cap on the number of pages:
+        # a listing's length is not bounded by anything the client knows, and any cap would cut off
+        # a genuine long listing while a well-behaved endpoint always ends.
+        followed: set[str] = {next_token} if next_token else set()
+        pages_fetched = 0
         while True:
-            page = self.list_images_page(image_status, region=region, next_token=next_token)
+            try:
+                page = self.list_images_page(image_status, region=region, next_token=next_token)
+            except ListImagesClientError as error:
+                error.resume_next_token = next_token or None
+                error.pages_fetched = pages_fetched
+                raise
+            pages_fetched += 1
             yield page
             next_token = page.get("nextToken")
             if not next_token:
                 return
+            if next_token in followed:
+                repeated = ListImagesPaginationError(
+                    f"the endpoint sent a nextToken that was already followed, after {pages_fetched} "
+                    "page(s); stopped to avoid an endless loop"
+                )
+                repeated.pages_fetched = pages_fetched
+                raise repeated
+            followed.add(next_token)
 
     def iter_images(
         self, image_status: str, *, region: str | None = None, next_token: str | None = None
@@ -187,20 +361,47 @@ class ListImagesClient:
     def _signed_get(self, query: dict[str, str]) -> tuple[int, dict[str, str], str]:
         # Sign the URL exactly as it is sent: RFC 3986 encoding, nothing re-normalised afterwards.
         url = f"{self.url}?{urlencode(query, quote_via=quote, safe='-_.~')}" if query else self.url
-        headers = {
-            "Accept": "application/json",
-            **sigv4_headers(url, credentials=self._credentials, signing_region=self.signing_region),
-        }
+        try:
+            # Refreshable credentials (SSO, assumed roles) are fetched here, when signing.
+            signed = sigv4_headers(url, credentials=self._credentials, signing_region=self.signing_region)
+        except (BotoCoreError, ClientError) as error:
+            raise _credential_failure(error) from None
+        headers = {"Accept": "application/json", **signed}
         http_request = urllib.request.Request(url, headers=headers, method="GET")  # noqa: S310 - scheme checked in __init__
         try:
-            with urllib.request.urlopen(http_request, timeout=self._timeout) as response:  # noqa: S310 - scheme checked in __init__
-                return response.status, dict(response.headers.items()), _text(response.read())
-        except urllib.error.HTTPError as error:
-            with error:
-                return error.code, dict(error.headers.items()), _text(error.read())
+            try:
+                with self._opener.open(http_request, timeout=self._timeout) as response:
+                    return response.status, dict(response.headers.items()), _text(response.read())
+            except urllib.error.HTTPError as error:
+                with error:
+                    return error.code, dict(error.headers.items()), _text(error.read())
+        except http.client.HTTPException as error:  # BadStatusLine, IncompleteRead, ...
+            raise ListImagesConnectionError(
+                f"{self.url} did not answer a complete HTTP response ({type(error).__name__})"
+            ) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise ListImagesClientError(f"cannot reach {self.url}: {reason}") from error
+            if isinstance(reason, TimeoutError):
+                raise ListImagesTimeoutError(
+                    f"no answer from {self.url} within the {self._timeout:g} s timeout"
+                ) from None
+            raise ListImagesConnectionError(f"cannot reach {self.url}: {reason}") from None
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Hands every 3xx back as the answer instead of following it (no request goes to `Location`)."""
+
+    def redirect_request(  # noqa: PLR0917 - urllib's signature
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> None:
+        """Decline: urllib then raises the 3xx as an HTTPError, which the client reports."""
+        return
 
 
 def _text(payload: bytes) -> str:
@@ -220,6 +421,6 @@ def _api_error(status: int, headers: dict[str, str], body: str) -> ListImagesApi
     if not isinstance(message, str):
         message = body.strip()[:200] or f"HTTP {status}"
     if status == 429:
-        retry_after = {name.lower(): value for name, value in headers.items()}.get("retry-after", "")
-        return ListImagesThrottledError(message, int(retry_after) if retry_after.strip().isdigit() else None)
+        retry_after = {name.lower(): value for name, value in headers.items()}.get("retry-after")
+        return ListImagesThrottledError(message, retry_after_seconds(retry_after) if retry_after else None)
     return ListImagesApiError(status, message)

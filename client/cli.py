@@ -36,6 +36,7 @@ LOCAL_ACCESS_KEY_ID: Final = "testing"
 LOCAL_SECRET_ACCESS_KEY: Final = "testing"  # noqa: S105 - the emulator's well-known fake key, not a secret
 
 _EXIT_FAILURE: Final = 1
+_EXIT_INTERRUPTED: Final = 130  # 128 + SIGINT, what shells report for Ctrl-C
 
 
 def _argument_parser() -> argparse.ArgumentParser:
@@ -101,11 +102,14 @@ def _print_error(error: ListImagesClientError) -> None:
         report["retryAfterSeconds"] = error.retry_after
     if isinstance(error, ListImagesApiError):
         report["statusCode"] = error.status
+    if error.resume_next_token is not None:
+        # --all failed part-way: `--all --next-token <this>` carries on from the failed page.
+        report["resumeNextToken"] = error.resume_next_token
     print(json.dumps(report, indent=2), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status (0 on success, 1 on any failure, 2 on bad usage).
+    """Run the CLI; return the exit status (0 on success, 1 on any failure, 2 on bad usage, 130 on Ctrl-C).
 
     Parameters
     ----------
@@ -118,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ListImagesClientError as error:
         _print_error(error)
         return _EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(json.dumps({"message": "interrupted"}), file=sys.stderr)
+        return _EXIT_INTERRUPTED
     print(json.dumps(result, indent=2))
     return 0
 

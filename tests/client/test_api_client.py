@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from itertools import islice
 from pathlib import Path
 
 import botocore.session
@@ -15,7 +19,14 @@ from client.api_client import (
     ListImagesApiError,
     ListImagesClient,
     ListImagesClientError,
+    ListImagesConfigurationError,
+    ListImagesConnectionError,
+    ListImagesCredentialsError,
+    ListImagesPaginationError,
+    ListImagesRedirectError,
     ListImagesThrottledError,
+    ListImagesTimeoutError,
+    retry_after_seconds,
     signing_region_from_url,
 )
 from tests.client.conftest import (
@@ -23,11 +34,16 @@ from tests.client.conftest import (
     CUSTOM_DOMAIN_REGION,
     EXPLICIT_ACCESS_KEY,
     EXPLICIT_SECRET_KEY,
+    LEAKED_SECRET,
     STAGE_MOUNT,
     STAGE_REGION,
+    failing_credential_process,
 )
 from tests.client.fake_endpoint import CannedResponse, FakeEndpoint, ReceivedRequest
+from tests.client.raw_server import raw_server
 from tests.client.samples import AVAILABLE_IMAGE
+
+FAKE_CREDENTIALS = Credentials("AKIDRAWSERVER", "raw-server-secret", "raw-server-session-token")
 
 
 def image(image_id: str, region: str = "us-east-1") -> dict[str, object]:
@@ -331,6 +347,21 @@ def test_botocore_default_region_signs_a_custom_domain(
         ("https://images.example.com/prod", None),
         ("http://127.0.0.1:8080/prod", None),
         ("https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com.evil.example/prod", None),
+        # private APIs through a VPC endpoint's DNS names
+        (
+            "https://a1b2c3d4e5-vpce-0123456789abcdef0.execute-api.eu-west-3.vpce.amazonaws.com/prod",
+            "eu-west-3",
+        ),
+        (
+            "https://vpce-0123456789abcdef0-abcd1234.execute-api.ap-northeast-1.vpce.amazonaws.com/p",
+            "ap-northeast-1",
+        ),
+        (
+            "https://a1b2c3d4e5-vpce-0123456789abcdef0.execute-api.cn-northwest-1.vpce.amazonaws.com.cn/",
+            "cn-northwest-1",
+        ),
+        ("https://a1b2c3d4e5-vpce-0123.execute-api.us-east-1.vpce.amazonaws.com.evil.example/", None),
+        ("http://[::1/prod", None),
     ],
 )
 def test_signing_region_is_read_from_execute_api_hosts_only(endpoint: str, region: str | None) -> None:
@@ -366,3 +397,280 @@ def test_unreachable_endpoint_is_a_client_error() -> None:
         ListImagesClient(f"http://127.0.0.1:{port}/prod", signing_region="us-east-1").list_images_page(
             "AVAILABLE"
         )
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "complaint"),
+    [
+        ("http://127.0.0.1:abc/prod", "not a valid URL"),
+        ("http://127.0.0.1:99999/prod", "not a valid URL"),
+        ("http://[::1/prod", "not a valid URL"),
+        ("http:///prod", "with a host"),
+        ("http://h.example/prod?x=1", "query string or fragment"),
+        ("http://h.example/prod?", "query string or fragment"),
+        ("http://h.example/prod#top", "query string or fragment"),
+        ("https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod/images/custom", "give the API URL"),
+        ("https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod/v3/images/custom/", "give the API URL"),
+    ],
+)
+def test_unusable_endpoint_urls_are_refused(endpoint: str, complaint: str) -> None:
+    # when a client is made for a URL it would otherwise crash on or send mangled
+    with pytest.raises(ListImagesConfigurationError, match=complaint) as raised:
+        ListImagesClient(endpoint, signing_region="us-east-1")
+
+    # then the error says why (and, for a route, which URL to give instead)
+    if "images/custom" in endpoint:
+        assert "'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod'" in raised.value.message
+
+
+def test_endpoint_with_password_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ListImagesConfigurationError, match="user name or password") as raised:
+        ListImagesClient("https://user:hunter2@images.example.com/prod", signing_region="us-east-1")
+    assert "hunter2" not in raised.value.message
+
+
+def test_private_api_vpce_host_is_signed_for_its_region() -> None:
+    # given a private API's VPC endpoint URL in a Region other than botocore's default (us-east-1)
+    endpoint = "https://a1b2c3d4e5-vpce-0123456789abcdef0.execute-api.eu-west-3.vpce.amazonaws.com/prod"
+
+    # when a client is made without a signing Region, then it signs for the API's Region
+    assert ListImagesClient(endpoint).signing_region == "eu-west-3"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirect_is_reported_and_not_followed(status: int) -> None:
+    # given an endpoint that redirects to another server, which would see the signed headers if followed
+    with raw_server(b'HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{"images": []}') as elsewhere:
+        location = f"{elsewhere.base_url}/prod/images/custom?imageStatus=AVAILABLE"
+        redirect = f"HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+        with raw_server(redirect.encode()) as redirecting:
+            client = ListImagesClient(
+                redirecting.base_url + "/prod", signing_region="us-east-1", credentials=FAKE_CREDENTIALS
+            )
+
+            # when the client calls it
+            with pytest.raises(ListImagesRedirectError) as raised:
+                client.list_images_page("AVAILABLE")
+
+        # then the error names the status and the Location, and nothing at all reached the other server
+        assert (raised.value.status, raised.value.location) == (status, location)
+        assert f"HTTP {status}" in raised.value.message
+        assert location in raised.value.message
+        assert len(redirecting.requests) == 1
+        assert elsewhere.requests == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "BadStatusLine"),
+        (b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"images"', "IncompleteRead"),
+    ],
+)
+def test_broken_http_answers_are_connection_errors(answer: bytes, kind: str) -> None:
+    # given a server that does not speak HTTP, or cuts its answer short
+    with raw_server(answer) as broken:
+        client = ListImagesClient(
+            broken.base_url + "/prod", signing_region="us-east-1", credentials=FAKE_CREDENTIALS
+        )
+
+        # when the client calls it, then the failure is typed and says what was wrong
+        with pytest.raises(ListImagesConnectionError, match="complete HTTP response") as raised:
+            client.list_images_page("AVAILABLE")
+    assert kind in raised.value.message
+
+
+def test_silent_endpoint_times_out_with_a_clear_error() -> None:
+    # given a server that accepts the request and never answers
+    with raw_server(None) as silent:
+        client = ListImagesClient(
+            silent.base_url + "/prod", signing_region="us-east-1", credentials=FAKE_CREDENTIALS, timeout=0.3
+        )
+        outcome: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                client.list_images_page("AVAILABLE")
+            except BaseException as error:  # handed to the test thread
+                outcome.append(error)
+
+        # when the client calls it (in a thread, so a missing timeout fails this test instead of hanging it)
+        caller = threading.Thread(target=call, daemon=True)
+        caller.start()
+        caller.join(timeout=30)
+
+    # then the call gave up with a timeout error that names the URL and the timeout
+    assert not caller.is_alive(), "the client did not give up"
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ListImagesTimeoutError)
+    assert str(outcome[0]) == f"no answer from {silent.base_url}/prod/images/custom within the 0.3 s timeout"
+
+
+def test_walk_stops_when_the_endpoint_repeats_a_token(fake_endpoint: FakeEndpoint) -> None:
+    # given pages whose tokens cycle: (start) -> a -> b -> a -> ...
+    for token, following in ((None, "a"), ("a", "b"), ("b", "a")):
+        query = {"imageStatus": "FAILED", **({"nextToken": token} if token else {})}
+        fake_endpoint.answer(STAGE_MOUNT, query, CannedResponse(200, {"images": [], "nextToken": following}))
+    pages = stage_client(fake_endpoint).iter_pages("FAILED")
+
+    # when walking (bounded here so that a client without the check fails instead of looping)
+    with pytest.raises(ListImagesPaginationError) as raised:
+        for _ in islice(pages, 20):
+            pass
+
+    # then it stops at the first repeated token and says after how many pages
+    assert "already followed" in raised.value.message
+    assert "after 3 page(s)" in raised.value.message
+    assert raised.value.pages_fetched == 3
+    assert raised.value.resume_next_token is None  # resuming from a looping token would loop again
+    assert len(fake_endpoint.received) == 3
+
+
+def test_walk_stops_when_a_page_points_back_at_the_starting_token(fake_endpoint: FakeEndpoint) -> None:
+    # given a page whose nextToken is the token that fetched it
+    fake_endpoint.answer(
+        STAGE_MOUNT,
+        {"imageStatus": "FAILED", "nextToken": "same"},
+        CannedResponse(200, {"images": [image("image-a")], "nextToken": "same"}),
+    )
+    images = stage_client(fake_endpoint).iter_images("FAILED", next_token="same")
+
+    # when walking from that token, then the walk stops after the one page
+    with pytest.raises(ListImagesPaginationError, match="after 1 page"):
+        for _ in islice(images, 20):
+            pass
+    assert len(fake_endpoint.received) == 1
+
+
+def test_failed_walk_tells_the_token_to_resume_from(fake_endpoint: FakeEndpoint) -> None:
+    # given the third page of a walk is throttled
+    for token, following in ((None, "t1"), ("t1", "t2")):
+        query = {"imageStatus": "FAILED", **({"nextToken": token} if token else {})}
+        fake_endpoint.answer(
+            STAGE_MOUNT,
+            query,
+            CannedResponse(200, {"images": [image(f"after-{token}")], "nextToken": following}),
+        )
+    fake_endpoint.answer(
+        STAGE_MOUNT,
+        {"imageStatus": "FAILED", "nextToken": "t2"},
+        CannedResponse(429, {"message": "Too many requests to AWS"}, {"Retry-After": "1"}),
+    )
+
+    # when every image is listed
+    with pytest.raises(ListImagesThrottledError) as raised:
+        list(stage_client(fake_endpoint).iter_images("FAILED"))
+
+    # then the error says which token fetches the failed page, and how many pages came before it
+    assert (raised.value.resume_next_token, raised.value.pages_fetched) == ("t2", 2)
+
+
+def test_failed_first_page_has_no_token_to_resume_from(fake_endpoint: FakeEndpoint) -> None:
+    # given the first page fails
+    fake_endpoint.answer(STAGE_MOUNT, {"imageStatus": "FAILED"}, CannedResponse(500, {"message": "boom"}))
+
+    # when walking, then there is nothing to resume from: start again
+    with pytest.raises(ListImagesApiError) as raised:
+        list(stage_client(fake_endpoint).iter_pages("FAILED"))
+    assert (raised.value.resume_next_token, raised.value.pages_fetched) == (None, 0)
+
+
+NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("7", 7),
+        (" 0 ", 0),
+        ("Sat, 28 Nov 2026 12:01:30 GMT", 90),
+        ("Sat, 28 Nov 2026 12:00:00 GMT", 0),
+        ("Sat, 28 Nov 2026 11:59:00 GMT", 0),  # already past: no wait
+        ("Saturday, 28-Nov-26 12:00:10 GMT", 10),  # obsolete RFC 850 form, still allowed by RFC 9110
+        ("-3", None),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_retry_after_reads_seconds_and_http_dates(value: str, seconds: int | None) -> None:
+    assert retry_after_seconds(value, now=NOW) == seconds
+
+
+def test_throttling_with_an_http_date_retry_after(fake_endpoint: FakeEndpoint) -> None:
+    # given a 429 whose Retry-After is an HTTP date (a proxy's form) already in the past
+    past = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
+    fake_endpoint.answer(
+        STAGE_MOUNT,
+        {"imageStatus": "PENDING"},
+        CannedResponse(429, {"message": "Too many requests"}, {"Retry-After": past}),
+        documented=False,
+    )
+
+    # when the client calls it, then the advised wait is read from the date: none left
+    with pytest.raises(ListImagesThrottledError) as raised:
+        stage_client(fake_endpoint).list_images_page("PENDING")
+    assert raised.value.retry_after == 0
+
+
+API_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod"
+CUSTOM_DOMAIN_URL = "https://images.example.com/prod"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "config_text", "profile", "error_type", "complaint"),
+    [
+        (
+            API_URL,
+            "",
+            "missing",
+            ListImagesCredentialsError,
+            "The config profile (missing) could not be found",
+        ),
+        (CUSTOM_DOMAIN_URL, "", "missing", ListImagesConfigurationError, "(missing) could not be found"),
+        (
+            API_URL,
+            f"[default\naws_secret_access_key = {LEAKED_SECRET}\n",
+            None,
+            ListImagesCredentialsError,
+            "Unable to parse config file",
+        ),
+        (
+            CUSTOM_DOMAIN_URL,
+            f"[default\naws_secret_access_key = {LEAKED_SECRET}\n",
+            None,
+            ListImagesConfigurationError,
+            "Unable to parse config file",
+        ),
+        (
+            API_URL,
+            "[default]\ncredential_process = {process}\n",
+            None,
+            ListImagesCredentialsError,
+            "Unsupported version",
+        ),
+        (API_URL, "", None, ListImagesCredentialsError, "no AWS credentials found"),
+    ],
+)
+def test_botocore_configuration_failures_are_typed_client_errors(
+    no_ambient_aws: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    endpoint: str,
+    config_text: str,
+    profile: str | None,
+    error_type: type[ListImagesClientError],
+    complaint: str,
+) -> None:
+    # given a broken AWS configuration (missing profile, unparsable file, failing credential process, nothing)
+    no_ambient_aws.write_text(config_text.format(process=failing_credential_process(tmp_path)))
+    if profile:
+        monkeypatch.setenv("AWS_PROFILE", profile)
+
+    # when a client is made with botocore's chain
+    with pytest.raises(error_type) as raised:
+        ListImagesClient(endpoint, botocore_session=botocore.session.Session())
+
+    # then the error is typed, says what is wrong, and holds no secret
+    assert complaint in raised.value.message
+    assert LEAKED_SECRET not in raised.value.message
+    assert raised.value.__cause__ is None

@@ -7,12 +7,22 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from client import cli
-from tests.client.conftest import EXPLICIT_ACCESS_KEY, EXPLICIT_SECRET_KEY, STAGE_MOUNT, STAGE_REGION
+from client.api_client import ListImagesClient
+from tests.client.conftest import (
+    EXPLICIT_ACCESS_KEY,
+    EXPLICIT_SECRET_KEY,
+    LEAKED_SECRET,
+    STAGE_MOUNT,
+    STAGE_REGION,
+    failing_credential_process,
+)
 from tests.client.fake_endpoint import CannedResponse, FakeEndpoint
+from tests.client.raw_server import raw_server
 from tests.client.samples import AVAILABLE_IMAGE
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
@@ -273,3 +283,186 @@ def test_local_defaults_match_what_python_m_local_serves() -> None:
     assert local_url == cli.LOCAL_ENDPOINT_URL
     assert cli.LOCAL_SIGNING_REGION == DEFAULT_REGION
     assert local_key == (cli.LOCAL_ACCESS_KEY_ID, cli.LOCAL_SECRET_ACCESS_KEY)
+
+
+def test_all_failure_reports_the_token_to_resume_from(
+    fake_endpoint: FakeEndpoint, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given the second page of a walk is throttled
+    fake_endpoint.answer(
+        STAGE_MOUNT,
+        {"imageStatus": "PENDING"},
+        CannedResponse(200, {"images": [pending_image("first")], "nextToken": "page-2"}),
+    )
+    fake_endpoint.answer(
+        STAGE_MOUNT,
+        {"imageStatus": "PENDING", "nextToken": "page-2"},
+        CannedResponse(429, {"message": "Too many requests to AWS"}, {"Retry-After": "2"}),
+    )
+
+    # when listing everything
+    status, out, err = run_cli(
+        capsys, "--image-status", "PENDING", "--all", "--endpoint", stage_url(fake_endpoint)
+    )
+
+    # then nothing is printed as if complete, and stderr says where to carry on from
+    assert (status, out) == (1, "")
+    assert json.loads(err) == {
+        "message": "Too many requests to AWS",
+        "retryAfterSeconds": 2,
+        "statusCode": 429,
+        "resumeNextToken": "page-2",
+    }
+
+
+def test_all_stops_on_a_repeated_token(
+    fake_endpoint: FakeEndpoint, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a guard that fails the test (instead of hanging it) if the CLI keeps following the token
+    fetch_page = ListImagesClient.list_images_page
+
+    def guarded(client: ListImagesClient, *arguments: Any, **options: Any) -> dict[str, Any]:
+        assert len(fake_endpoint.received) < 20, "the CLI kept following a repeated nextToken"
+        return fetch_page(client, *arguments, **options)
+
+    monkeypatch.setattr(ListImagesClient, "list_images_page", guarded)
+
+    # and a page that points back at itself
+    fake_endpoint.answer(
+        STAGE_MOUNT,
+        {"imageStatus": "PENDING"},
+        CannedResponse(200, {"images": [pending_image("first")], "nextToken": "loop"}),
+    )
+    fake_endpoint.answer(
+        STAGE_MOUNT,
+        {"imageStatus": "PENDING", "nextToken": "loop"},
+        CannedResponse(200, {"images": [pending_image("again")], "nextToken": "loop"}),
+    )
+
+    # when listing everything
+    status, out, err = run_cli(
+        capsys, "--image-status", "PENDING", "--all", "--endpoint", stage_url(fake_endpoint)
+    )
+
+    # then the walk ends with an error after two pages instead of looping
+    assert (status, out) == (1, "")
+    assert json.loads(err) == {
+        "message": "the endpoint sent a nextToken that was already followed, after 2 page(s); "
+        "stopped to avoid an endless loop"
+    }
+    assert len(fake_endpoint.received) == 2
+
+
+def test_redirect_is_an_error_and_not_followed(capsys: pytest.CaptureFixture[str]) -> None:
+    # given an endpoint that redirects elsewhere
+    with raw_server(b'HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{"images": []}') as elsewhere:
+        location = elsewhere.base_url + "/prod/images/custom"
+        answer = f"HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+        with raw_server(answer.encode()) as redirecting:
+            # when
+            status, out, err = run_cli(
+                capsys, "--image-status", "AVAILABLE", "--endpoint", redirecting.base_url + "/prod"
+            )
+
+    # then the CLI fails naming the status and Location, and the other server saw nothing
+    assert (status, out) == (1, "")
+    message = json.loads(err)["message"]
+    assert "HTTP 307" in message
+    assert location in message
+    assert elsewhere.requests == []
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "complaint"),
+    [
+        ("http://127.0.0.1:abc/prod", "not a valid URL"),
+        ("http://[::1/prod", "Invalid IPv6 URL"),
+        ("http://127.0.0.1:8080/prod?stage=1", "query string"),
+        ("http://127.0.0.1:8080/prod/images/custom", "give the API URL"),
+    ],
+)
+def test_unusable_endpoint_is_a_json_error(
+    endpoint: str, complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # when
+    status, out, err = run_cli(capsys, "--image-status", "AVAILABLE", "--endpoint", endpoint)
+
+    # then
+    assert (status, out) == (1, "")
+    assert complaint in json.loads(err)["message"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"not http at all\r\n\r\n", b'HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{"images": ['],
+)
+def test_broken_answer_is_a_json_error(answer: bytes, capsys: pytest.CaptureFixture[str]) -> None:
+    # given a server answering a non-HTTP status line, or a body shorter than announced
+    with raw_server(answer) as broken:
+        # when
+        status, out, err = run_cli(
+            capsys, "--image-status", "AVAILABLE", "--endpoint", broken.base_url + "/p"
+        )
+
+    # then
+    assert (status, out) == (1, "")
+    assert "did not answer a complete HTTP response" in json.loads(err)["message"]
+
+
+@pytest.mark.parametrize(
+    ("config_text", "profile", "complaint"),
+    [
+        ("", "missing", "The config profile (missing) could not be found"),
+        (f"[default\naws_secret_access_key = {LEAKED_SECRET}\n", None, "Unable to parse config file"),
+        ("[default]\ncredential_process = {process}\n", None, "Unsupported version"),
+        ("", None, "no AWS credentials found"),
+    ],
+)
+def test_botocore_configuration_failures_are_json_errors(
+    no_ambient_aws: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    config_text: str,
+    profile: str | None,
+    complaint: str,
+) -> None:
+    # given a broken AWS configuration and an execute-api endpoint
+    no_ambient_aws.write_text(config_text.format(process=failing_credential_process(tmp_path)))
+    if profile:
+        monkeypatch.setenv("AWS_PROFILE", profile)
+
+    # when
+    status, out, err = run_cli(
+        capsys,
+        *("--image-status", "AVAILABLE"),
+        *("--endpoint", "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod"),
+    )
+
+    # then the failure is the CLI's JSON message, with no secret
+    assert (status, out) == (1, "")
+    assert complaint in json.loads(err)["message"]
+    assert LEAKED_SECRET not in err
+
+
+def test_ctrl_c_exits_130_with_one_line(
+    fake_endpoint: FakeEndpoint, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the user presses Ctrl-C while the call is in flight
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ListImagesClient, "list_images_page", interrupted)
+
+    # when (an interrupt escaping main() would otherwise stop the whole test session)
+    try:
+        status, out, err = run_cli(
+            capsys, "--image-status", "AVAILABLE", "--endpoint", stage_url(fake_endpoint)
+        )
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped main()")
+
+    # then the exit status is the shell's for SIGINT and stderr holds one JSON line, no traceback
+    assert (status, out) == (130, "")
+    assert err.count("\n") == 1
+    assert json.loads(err) == {"message": "interrupted"}
