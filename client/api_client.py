@@ -234,9 +234,11 @@ class ListImagesClient:
     endpoint:
         The API's base URL including its stage or base path, e.g.
         "https://abc123.execute-api.us-east-1.amazonaws.com/prod" or "https://images.example.com".
+        No query string, fragment or user info, and not the route itself (".../images/custom").
     signing_region:
-        The Region the API is deployed in, used to sign. Optional for `execute-api` URLs (read from
-        the host name); required for a custom domain unless botocore has a Region configured.
+        The Region the API is deployed in, used to sign. Optional for `execute-api` URLs, public or a
+        private API's VPC endpoint name (read from the host name); required for a custom domain unless
+        botocore has a Region configured.
     credentials:
         Explicit credentials; by default botocore's normal chain (environment, profile, SSO, role...).
     botocore_session:
@@ -245,6 +247,13 @@ class ListImagesClient:
         `LIST_IMAGES_PATH` (default) or `LIST_IMAGES_V3_PATH`.
     timeout:
         Seconds to wait for the endpoint to connect and answer.
+
+    Raises
+    ------
+    ListImagesCredentialsError
+        botocore finds no credentials, or its credential source fails.
+    ListImagesConfigurationError
+        The endpoint URL is unusable, no Region to sign for, or the AWS configuration is broken.
     """
 
     def __init__(
@@ -302,8 +311,14 @@ class ListImagesClient:
             On HTTP 429, with `retry_after`.
         ListImagesApiError
             On any other error status, with `status` and `message`.
+        ListImagesRedirectError
+            On a 3xx, which is never followed.
+        ListImagesTimeoutError
+            When the endpoint does not connect or answer within `timeout`.
+        ListImagesConnectionError
+            When the endpoint cannot be reached or its answer is not a complete HTTP response.
         ListImagesClientError
-            When the endpoint cannot be reached or answers something that is not a page.
+            When the answer is not a page; `ListImagesCredentialsError` when credentials fail to refresh.
         """
         query = {"imageStatus": image_status, "region": region, "nextToken": next_token}
         status, headers, body = self._signed_get({name: value for name, value in query.items() if value})

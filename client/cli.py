@@ -51,7 +51,11 @@ def _argument_parser() -> argparse.ArgumentParser:
         "--region", help="The AWS Region that images are in (default: the endpoint's Region)."
     )
     parser.add_argument("--next-token", help="A token from a previous call's output, to get the next page.")
-    parser.add_argument("--all", action="store_true", help="Follow nextToken and print every image.")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="Follow nextToken and print every image; on failure, stderr gives resumeNextToken.",
+    )
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
         "--endpoint",
