@@ -145,12 +145,16 @@ PROBE_TEMPLATE: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApiGateway]:
     """The gateway serving PROBE_TEMPLATE from a code root holding probe/handlers.py."""
-    code_root = tmp_path_factory.mktemp("code")
+    yield from _serve_probe(PROBE_TEMPLATE, tmp_path_factory.mktemp("code"))
+
+
+def _serve_probe(template: dict[str, Any], code_root: Path) -> Iterator[LocalApiGateway]:
+    """Serve ``template`` with probe/handlers.py written under ``code_root``, for a fixture to yield."""
     (code_root / "probe").mkdir()
     (code_root / "probe" / "__init__.py").write_text("")
     (code_root / "probe" / "handlers.py").write_text(_PROBE_HANDLERS)
     with LocalApiGateway(
-        api_from_template(PROBE_TEMPLATE),
+        api_from_template(template),
         code_root,
         region=REGION,
         account_id=ACCOUNT,
@@ -425,18 +429,7 @@ def shaped_gateway(
                 **resource,
                 "Properties": {**resource["Properties"], "RestApiId": {"Ref": "Api"}},
             }
-    code_root = tmp_path_factory.mktemp("shaped")
-    (code_root / "probe").mkdir()
-    (code_root / "probe" / "__init__.py").write_text("")
-    (code_root / "probe" / "handlers.py").write_text(_PROBE_HANDLERS)
-    with LocalApiGateway(
-        api_from_template(template),
-        code_root,
-        region=REGION,
-        account_id=ACCOUNT,
-        credentials=EMULATOR_CREDENTIALS,
-    ) as served:
-        yield served
+    yield from _serve_probe(template, tmp_path_factory.mktemp("shaped"))
 
 
 def test_an_unknown_access_key_gets_the_fixed_access_denied_text(shaped_gateway: LocalApiGateway) -> None:
