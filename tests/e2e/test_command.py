@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -167,26 +168,36 @@ def test_a_given_template_without_signature_checks_and_with_an_injected_fault(
     assert _interrupt(command) == 0
 
 
+def _python_m_local(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m local`` to its end: for arguments it must refuse without serving."""
+    return subprocess.run(
+        [sys.executable, "-m", "local", *arguments],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_LIMIT_SECONDS,
+        check=False,
+    )
+
+
+@contextlib.contextmanager
+def _a_busy_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that something is listening on, for the duration of the block."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
 def test_a_busy_port_is_a_clear_error(
     run_local: Any, default_template: dict[str, Any], tmp_path: Path
 ) -> None:
     # given: a port already in use on 127.0.0.1
     template = tmp_path / "template.json"
     template.write_text(json.dumps(default_template))
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-
+    with _a_busy_port() as port:
         # when: the command is asked to serve on it
-        completed = subprocess.run(
-            [sys.executable, "-m", "local", "--template", str(template), "--port", str(port)],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=STARTUP_LIMIT_SECONDS,
-            check=False,
-        )
+        completed = _python_m_local("--template", str(template), "--port", str(port))
 
     # then: exit status 1 and one line naming the port, with the way out; no traceback
     assert completed.returncode == 1
@@ -198,20 +209,9 @@ def test_a_busy_port_is_a_clear_error(
 
 def test_a_busy_port_is_reported_before_the_synth() -> None:
     # given: a port already in use on 127.0.0.1, and no --template (so the command would run `cdk synth`)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-
+    with _a_busy_port() as port:
         # when: the command is asked to serve on it
-        completed = subprocess.run(
-            [sys.executable, "-m", "local", "--port", str(port)],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=STARTUP_LIMIT_SECONDS,
-            check=False,
-        )
+        completed = _python_m_local("--port", str(port))
 
     # then: it failed before synthesizing anything (the synth announces itself first), in one line
     assert completed.returncode == 1
@@ -234,14 +234,7 @@ def test_a_busy_port_is_reported_before_the_synth() -> None:
 )
 def test_bad_arguments_are_a_usage_error(arguments: list[str], named: str) -> None:
     # given/when: an argument the command cannot honour
-    completed = subprocess.run(
-        [sys.executable, "-m", "local", *arguments],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=STARTUP_LIMIT_SECONDS,
-        check=False,
-    )
+    completed = _python_m_local(*arguments)
 
     # then: argparse's usage error (exit 2) that says what is valid, before anything starts
     assert completed.returncode == 2

@@ -9,7 +9,7 @@ import pytest
 
 from local import LocalEndpoint
 from local.sigv4 import LocalCredentials, sign
-from tests.e2e.support import ACCESS_DENIED_REGION, ROUTES, THROTTLED_REGION, http_get, signed_get
+from tests.e2e.support import ACCESS_DENIED_REGION, ROUTES, THROTTLED_REGION, Answer, http_get, signed_get
 
 _INVALID_SIGNATURE = (
     "The request signature we calculated does not match the signature you provided. Check your AWS "
@@ -204,6 +204,14 @@ def test_a_request_changed_after_signing_is_403(local_endpoint: LocalEndpoint) -
     assert (answer.status, answer.body) == (403, {"message": _INVALID_SIGNATURE})
 
 
+def _assert_is_the_fixed_access_denial(answer: Answer) -> None:
+    """403 AccessDeniedException with the stack's fixed ACCESS_DENIED text and the caller's request id."""
+    assert answer.status == 403
+    assert answer.header("x-amzn-ErrorType") == "AccessDeniedException"
+    assert answer.body["message"].startswith("Access denied: the signing credentials are not valid")
+    assert answer.body["message"].endswith(f"(request id: {answer.header('x-amzn-RequestId')})")
+
+
 def test_an_unknown_access_key_is_403(local_endpoint: LocalEndpoint) -> None:
     # given: a request signed with a key pair the gateway does not know
     url = local_endpoint.url("/images/custom", imageStatus="AVAILABLE")
@@ -212,10 +220,7 @@ def test_an_unknown_access_key_is_403(local_endpoint: LocalEndpoint) -> None:
     # when/then: refused as an access denial (as API Gateway files an unknown key), with the stack's
     # fixed ACCESS_DENIED text and the request id, never the caller's or the API's ARN
     answer = http_get(url, headers=headers)
-    assert answer.status == 403
-    assert answer.header("x-amzn-ErrorType") == "AccessDeniedException"
-    assert answer.body["message"].startswith("Access denied: the signing credentials are not valid")
-    assert answer.body["message"].endswith(f"(request id: {answer.header('x-amzn-RequestId')})")
+    _assert_is_the_fixed_access_denial(answer)
 
 
 def test_a_session_token_the_credentials_do_not_have_is_403(local_endpoint: LocalEndpoint) -> None:
@@ -230,10 +235,7 @@ def test_a_session_token_the_credentials_do_not_have_is_403(local_endpoint: Loca
 
     # then: refused as API Gateway refuses an invalid security token: an access denial, answered through
     # the stack's ACCESS_DENIED gateway response (fixed text and the request id)
-    assert answer.status == 403
-    assert answer.header("x-amzn-ErrorType") == "AccessDeniedException"
-    assert answer.body["message"].startswith("Access denied: the signing credentials are not valid")
-    assert answer.body["message"].endswith(f"(request id: {answer.header('x-amzn-RequestId')})")
+    _assert_is_the_fixed_access_denial(answer)
 
 
 def test_a_signature_scoped_to_another_region_is_403(local_endpoint: LocalEndpoint) -> None:
