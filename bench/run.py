@@ -302,6 +302,11 @@ def _best_of(runs: list[dict[str, Any]], key: str) -> float:
     return float(min(run[key] for run in runs))
 
 
+def _load() -> str:
+    """The machine's load when a table is measured (other work on a shared machine skews absolute figures)."""
+    return "load average {:.1f} / {:.1f} / {:.1f} (1 / 5 / 15 min)".format(*os.getloadavg())
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f}"
 
@@ -609,6 +614,7 @@ def unthrottled_cold_start(bench: ColdStartBench) -> float:
     yardstick = _median(runs["yardstick"], _import_cpu)
     print(
         f"\n## Cold start: CPU work (fresh interpreter, unthrottled, median of {COLD_START_RUNS})\n\n"
+        f"Measured at {_load()}. "
         "Import of the handler, then its first request (AVAILABLE, 10 images): CPU time outside AWS calls. "
         '"In the AWS call" is botocore signing the request and parsing EC2\'s answer (no network).\n'
     )
@@ -617,7 +623,10 @@ def unthrottled_cold_start(bench: ColdStartBench) -> float:
         "| import + first request, outside AWS calls | ÷ `import botocore.session` |"
     )
     print("|---|---|---|---|---|---|")
-    print(f"| `import botocore.session` alone (the yardstick) | {_ms(yardstick)} | | | | |")
+    print(
+        f"| `import botocore.session` alone (the yardstick) | {_ms(yardstick)} | | "
+        f"| {_ms(yardstick)} | 1.00 |"
+    )
     for name, label in (
         ("full", "botocore's full service models (before; the runtime's fallback)"),
         ("trimmed", "trimmed service models (shipped)"),
@@ -702,6 +711,7 @@ def lambda_memory_table(bench: ColdStartBench, yardstick: float) -> None:
         f"{_ms(_median(initialised_ahead, _first_wall_outside))} ms outside AWS calls "
         f"({_ms(_median(initialised_ahead, lambda run: float(run['first_wall'])))} ms in all)."
     )
+    print(f"\nMeasured at {_load()}.")
     print(
         "\nWhat this model leaves out: Graviton's per-core speed (these figures are this machine's "
         "cores); the Lambda runtime's own start before our import (interpreter, runtime client) and its "
@@ -730,9 +740,9 @@ def main() -> None:
     handler_import, boto3_import = cold_imports()
     print("## Runtime benchmark\n")
     print(
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, times in ms. Cold import and first "
-        f"request: median of fresh interpreters; warm: median over {ROUNDS} rounds, taken in turn across the "
-        "sizes, of each round's best of "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {_load()}, times in ms. Cold import and "
+        f"first request: median of fresh interpreters; warm: median over {ROUNDS} rounds, taken in turn "
+        "across the sizes, of each round's best of "
         + ", ".join(f"{runs} ({size:,} images)" for size, runs in RUNS_PER_ROUND.items())
         + " runs, each followed by its `json.dumps`.\n"
     )
