@@ -58,9 +58,8 @@ def test_context_keys_match_app_py() -> None:
     code_keys = {
         app.CONTEXT_PREFIX + key: argument for table in _CONTEXT_TABLES for key, argument in table.items()
     }
-    documented = {
-        row[2].strip("`"): row[0].strip("`") for row in _table_rows(CONSTRUCT_DOC, "Argument") if row[2] != "—"
-    }
+    rows = _table_rows(CONSTRUCT_DOC, "Argument")
+    documented = {row[2].strip("`"): row[0].strip("`") for row in rows if row[2] != "—"}
     # then every key is documented against the argument it sets
     assert documented == code_keys
 
