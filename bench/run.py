@@ -466,16 +466,17 @@ class CpuCgroup:
             (parent / name).rmdir()
         return None
 
-    def set_share(self, share: float) -> None:
-        """Limit the group to ``share`` of one CPU per period, and let it take that share ahead of the
-        machine's other work (Lambda guarantees it; on a shared machine the model would measure the crowd)."""
-        quota = max(1000, round(CFS_PERIOD_US * share))
+    def set_share(self, share: float | None) -> None:
+        """Limit the group to ``share`` of one CPU per period (None: no limit), and let it take that share
+        ahead of the machine's other work (Lambda guarantees it; on a shared machine the model would otherwise
+        measure the crowd)."""
+        quota = -1 if share is None else max(1000, round(CFS_PERIOD_US * share))
         if self.version == 1:
             (self.path / "cpu.cfs_period_us").write_text(str(CFS_PERIOD_US))
             (self.path / "cpu.cfs_quota_us").write_text(str(quota))
             (self.path / "cpu.shares").write_text("262144")  # the largest weight
         else:
-            (self.path / "cpu.max").write_text(f"{quota} {CFS_PERIOD_US}")
+            (self.path / "cpu.max").write_text(f"{'max' if quota < 0 else quota} {CFS_PERIOD_US}")
             (self.path / "cpu.weight").write_text("10000")  # the largest weight
 
     def add_current_process(self) -> None:
@@ -599,22 +600,29 @@ def _request_cost(seconds: float, memory_mb: int) -> float:
     return math.ceil(seconds * 1000) / 1000 * memory_mb / 1024 * ARM64_PRICE_PER_GB_SECOND
 
 
-def unthrottled_cold_start(bench: ColdStartBench) -> float:
-    """The cold start's CPU lever by lever, next to ``import botocore.session``; returns that yardstick."""
+def unthrottled_cold_start(bench: ColdStartBench, cgroup: CpuCgroup | None) -> float:
+    """The cold start's CPU lever by lever, next to ``import botocore.session``; returns that yardstick.
+    Runs in ``cgroup`` without a quota, at its priority, when there is one."""
+    if cgroup is not None:
+        cgroup.set_share(None)
     variants: dict[str, tuple[str, str | None]] = {
         "yardstick": ("import-botocore-session", None),
         "full": ("full", None),
+        "trimmed, botocore's JSON reader": ("trimmed-botocore-json", None),
         "trimmed": ("trimmed", None),
         "initialised ahead": ("trimmed", "provisioned-concurrency"),
     }
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     for _ in range(COLD_START_RUNS):  # in turn, so that a busy moment of the machine hits every variant
         for name, (mode, initialization_type) in variants.items():
-            runs[name].append(bench.run(mode, initialization_type=initialization_type))
+            runs[name].append(bench.run(mode, cgroup=cgroup, initialization_type=initialization_type))
     yardstick = _median(runs["yardstick"], _import_cpu)
+    priority = (
+        "in a cgroup without quota, at the memory table's CPU priority" if cgroup else "without a cgroup"
+    )
     print(
         f"\n## Cold start: CPU work (fresh interpreter, unthrottled, median of {COLD_START_RUNS})\n\n"
-        f"Measured at {_load()}. "
+        f"Measured at {_load()}, {priority}. "
         "Import of the handler, then its first request (AVAILABLE, 10 images): CPU time outside AWS calls. "
         '"In the AWS call" is botocore signing the request and parsing EC2\'s answer (no network).\n'
     )
@@ -629,7 +637,8 @@ def unthrottled_cold_start(bench: ColdStartBench) -> float:
     )
     for name, label in (
         ("full", "botocore's full service models (before; the runtime's fallback)"),
-        ("trimmed", "trimmed service models (shipped)"),
+        ("trimmed, botocore's JSON reader", "+ trimmed service models"),
+        ("trimmed", "+ JSON objects read as plain dicts (shipped)"),
         ("initialised ahead", "provisioned concurrency or SnapStart: clients created at init"),
     ):
         cold = _median(runs[name], _cold_cpu_outside)
@@ -648,7 +657,7 @@ def unthrottled_cold_start(bench: ColdStartBench) -> float:
     return yardstick
 
 
-def lambda_memory_table(bench: ColdStartBench, yardstick: float) -> None:
+def lambda_memory_table(bench: ColdStartBench, cgroup: CpuCgroup | None, yardstick: float) -> None:
     """Cold and warm requests at each memory size's CPU share, what they cost, and the default-memory rule."""
     print(
         f"\n## Lambda memory (CPU share = memory / {ONE_VCPU_MB:,} MB of one CPU)\n\n"
@@ -663,24 +672,23 @@ def lambda_memory_table(bench: ColdStartBench, yardstick: float) -> None:
         f"{PRICES_RECORDED_ON}); duration rounded up to the "
         "ms; the init phase billed like the handler.\n"
     )
-    with CpuCgroup.created(f"listimages-bench-{os.getpid()}") as cgroup:
-        if cgroup is None:
-            print("not measured (no CPU cgroup)")
-            return
-        runs: dict[int, list[dict[str, Any]]] = {memory: [] for memory in MEMORY_SIZES_MB}
-        for _ in range(COLD_START_RUNS):
-            for memory in MEMORY_SIZES_MB:
-                cgroup.set_share(memory / ONE_VCPU_MB)
-                runs[memory].append(bench.run("trimmed", cgroup=cgroup, warm_runs=THROTTLED_WARM_RUNS))
-        cold = {memory: _median(runs[memory], _cold_wall_outside) for memory in MEMORY_SIZES_MB}
-        chosen = min(
-            m for m in MEMORY_SIZES_MB if cold[m] <= DEFAULT_MEMORY_COLD_START_FACTOR * cold[ONE_VCPU_MB]
-        )
-        cgroup.set_share(chosen / ONE_VCPU_MB)
-        initialised_ahead = [
-            bench.run("trimmed", cgroup=cgroup, initialization_type="provisioned-concurrency")
-            for _ in range(COLD_START_RUNS)
-        ]
+    if cgroup is None:
+        print("not measured (no CPU cgroup)")
+        return
+    runs: dict[int, list[dict[str, Any]]] = {memory: [] for memory in MEMORY_SIZES_MB}
+    for _ in range(COLD_START_RUNS):
+        for memory in MEMORY_SIZES_MB:
+            cgroup.set_share(memory / ONE_VCPU_MB)
+            runs[memory].append(bench.run("trimmed", cgroup=cgroup, warm_runs=THROTTLED_WARM_RUNS))
+    cold = {memory: _median(runs[memory], _cold_wall_outside) for memory in MEMORY_SIZES_MB}
+    chosen = min(
+        m for m in MEMORY_SIZES_MB if cold[m] <= DEFAULT_MEMORY_COLD_START_FACTOR * cold[ONE_VCPU_MB]
+    )
+    cgroup.set_share(chosen / ONE_VCPU_MB)
+    initialised_ahead = [
+        bench.run("trimmed", cgroup=cgroup, initialization_type="provisioned-concurrency")
+        for _ in range(COLD_START_RUNS)
+    ]
     print(
         "| Memory (MB) | CPU share | cold start (ms) | ÷ `import botocore.session` CPU | cold start, total "
         "| warm, 10 images | warm, 1,000 images | $ per cold start | $ per 1M warm requests (10 images) "
@@ -732,7 +740,8 @@ def cold_start_tables() -> None:
         answers_dir.mkdir()
         write_answers(answers_dir)
         bench = ColdStartBench(runtime_dir, answers_dir)
-        lambda_memory_table(bench, unthrottled_cold_start(bench))
+        with CpuCgroup.created(f"listimages-bench-{os.getpid()}") as cgroup:
+            lambda_memory_table(bench, cgroup, unthrottled_cold_start(bench, cgroup))
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.exceptions import InvalidRegionError as BotocoreInvalidRegionError
+from botocore.loaders import Loader
 from listimages import aws_session, sources
 from listimages.aws_session import OPERATION_BY_SERVICE
 from listimages.regions import _partitions
@@ -392,3 +393,34 @@ def test_a_region_botocore_refuses_is_not_taken_for_a_broken_model(fresh_model_s
     assert list(sources.create_botocore_client("ec2", "us-east-1").meta.service_model.operation_names) == [
         "DescribeImages"
     ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "endpoints",
+        "partitions",
+        "sdk-default-configuration",
+        "_retry",
+        "ec2/2016-11-15/endpoint-rule-set-1",  # gzip-compressed in botocore's data
+        "ec2/2016-11-15/service-2",
+        "cloudformation/2010-05-15/service-2",
+    ],
+)
+def test_the_plain_json_reader_reads_what_botocores_reads(name: str) -> None:
+    # Given botocore's data directory and ours, searched in the runtime's order
+    search_paths = [aws_session.BOTOCORE_DATA_DIR, Loader.BUILTIN_DATA_PATH]
+
+    # When a data file is read by botocore's JSON reader and by ours
+    botocores = Loader(search_paths, include_default_search_paths=False).load_data(name)
+    ours = Loader(
+        search_paths, file_loader=aws_session.PlainJSONFileLoader(), include_default_search_paths=False
+    )
+
+    # Then the data are equal, key order included
+    assert ours.load_data(name) == botocores
+    assert json.dumps(ours.load_data(name)) == json.dumps(botocores)
+
+
+def test_the_plain_json_reader_finds_nothing_where_there_is_nothing(tmp_path: Path) -> None:
+    assert aws_session.PlainJSONFileLoader().load_file(str(tmp_path / "missing")) is None
