@@ -16,13 +16,18 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 setup: $(VENV)/.installed node_modules/.installed
 
+# setuptools prints an "Editable installation" box for every editable install: informational only here
+# (no folder is named like the package), so it is filtered out by its message.
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Python packages (1-2 min)..."
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm not found: install Node.js 22 or 24 (LTS)" >&2; exit 1; }
+	@echo "Installing the pinned CDK CLI (npm ci, under a minute)..."
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -42,16 +47,21 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
+	@echo "mypy --strict (about 1 min)..."
 	$(VENV)/bin/mypy
 
 unit: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 synth: setup
+	@echo "Synthesizing (about 20 s)..."
 	$(CDK) synth --quiet $(ARGS)
 
 ## Command 3 (needs an AWS account and credentials): deploy with cdk-nag enforced.
+# Credentials are checked first (seconds), not after a 15 s synth.
 deploy: setup
+	@$(PY) scripts/check_deploy_credentials.py $(ARGS)
+	@echo "Synthesizing (about 20 s), then deploying with CloudFormation..."
 	$(CDK) deploy $(ARGS)
 
 bench: setup
