@@ -16,7 +16,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 from constructs import Node
 
-from infra.stack import ListImagesStack
+from pcluster_list_images_cdk import ListImagesStack
 
 CONTEXT_PREFIX = "list-images:"
 # Context key (after the prefix) -> ListImagesApi argument, one table per value type.

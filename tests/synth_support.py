@@ -27,7 +27,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk.assertions import Template
 
-from infra.stack import ListImagesStack
+from pcluster_list_images_cdk import ListImagesStack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_ID = "ListImagesStack"

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import app
-from infra.list_images_api import ListImagesApi
+from pcluster_list_images_cdk import ListImagesApi
 from tests.synth_support import CONFIGURATIONS, REPO_ROOT, synthesize_configuration
 
 DOC = (REPO_ROOT / "README.md").read_text()

@@ -14,8 +14,8 @@ from aws_cdk import RemovalPolicy, aws_apigateway, aws_iam, aws_lambda, aws_logs
 from aws_cdk.assertions import Annotations, Match, Template
 from listimages import images
 
-from infra import list_images_api
-from infra.list_images_api import (
+from pcluster_list_images_cdk import list_images_api
+from pcluster_list_images_cdk.list_images_api import (
     API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
     RUNTIME_CALL_RESERVE_SECONDS,
     ListImagesApi,

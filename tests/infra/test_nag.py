@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks, ServerlessChecks
 
 from app import register_nag_packs
-from infra.stack import ListImagesStack
+from pcluster_list_images_cdk import ListImagesStack
 from tests.synth_support import build_stack, load_cdk_context, synthesize_configuration
 
 PACKS: list[type[NagPack]] = [AwsSolutionsChecks, ServerlessChecks, NIST80053R5Checks]
