@@ -16,15 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .list_images_api import ListImagesApi
+    from .options import CustomDomain, ListImagesApiOptions, LoggingOptions
     from .stack import ListImagesStack
 
 # Public name -> the submodule defining it (relative to this package).
 _EXPORTS = {
+    "CustomDomain": ".options",
     "ListImagesApi": ".list_images_api",
+    "ListImagesApiOptions": ".options",
     "ListImagesStack": ".stack",
+    "LoggingOptions": ".options",
 }
 
-__all__ = ["ListImagesApi", "ListImagesStack"]  # the keys of _EXPORTS (tests check it)
+# The keys of _EXPORTS (tests check it), written out for type checkers.
+__all__ = ["CustomDomain", "ListImagesApi", "ListImagesApiOptions", "ListImagesStack", "LoggingOptions"]
 
 
 def __getattr__(name: str) -> Any:

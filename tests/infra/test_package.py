@@ -7,7 +7,13 @@ import sys
 import textwrap
 
 import pcluster_list_images_cdk
-from pcluster_list_images_cdk import ListImagesApi, ListImagesStack
+from pcluster_list_images_cdk import (
+    CustomDomain,
+    ListImagesApi,
+    ListImagesApiOptions,
+    ListImagesStack,
+    LoggingOptions,
+)
 
 # Run in a child interpreter where importing aws_cdk or constructs fails, as in a plain (no [cdk]) install.
 _WITHOUT_CDK = """
@@ -31,7 +37,13 @@ def test_every_exported_name_resolves_from_the_top_level() -> None:
     # given the package's declared exports; when each is looked up on the package
     resolved = {name: getattr(pcluster_list_images_cdk, name) for name in pcluster_list_images_cdk.__all__}
     # then each is the class of that name, and __all__ lists exactly the lazily loaded table
-    assert resolved == {"ListImagesApi": ListImagesApi, "ListImagesStack": ListImagesStack}
+    assert resolved == {
+        "CustomDomain": CustomDomain,
+        "ListImagesApi": ListImagesApi,
+        "ListImagesApiOptions": ListImagesApiOptions,
+        "ListImagesStack": ListImagesStack,
+        "LoggingOptions": LoggingOptions,
+    }
     assert sorted(pcluster_list_images_cdk.__all__) == sorted(pcluster_list_images_cdk._EXPORTS)
 
 
