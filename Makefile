@@ -18,11 +18,11 @@ setup: $(VENV)/.installed node_modules/.installed
 
 # setuptools prints an "Editable installation" box for every editable install: informational only here
 # (no folder is named like the package), so it is filtered out by its message.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing Python packages (1-2 min)..."
 	$(PY) -m pip install --quiet --upgrade pip
-	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -c constraints.txt -e '.[cdk,dev]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
