@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.openapi_contract import load_openapi_document
 from tests.runtime.moto_seed import image_tags, seed_ami, seed_stack
 from tests.runtime.support import FakeAws, ami, client_error, invoke, stack, stack_arn, v1_event, v2_event
 
@@ -582,3 +583,28 @@ def test_structured_log_fields_survive_lambdas_json_format(
     assert expected <= set(extras)
     assert set(extras).isdisjoint(LAMBDA_JSON_LOG_KEYS)
     json.dumps(extras)
+
+
+# The request behind each 400 example of the OpenAPI document.
+DOCUMENTED_400_REQUESTS: dict[str, dict[str, Any]] = {
+    "missingImageStatus": {},
+    "invalidImageStatus": {"imageStatus": "available"},
+    "invalidRegion": {"imageStatus": "AVAILABLE", "region": "mars-1"},
+    "repeatedParameter": {"imageStatus": ["PENDING", "FAILED"]},
+    "invalidNextToken": {"imageStatus": "PENDING", "nextToken": "garbage"},
+}
+
+
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+def test_the_documented_400_examples_are_what_the_handler_answers(
+    fake_aws: FakeAws, make_event: EventFactory
+) -> None:
+    # Given the OpenAPI document's 400 examples
+    bad_request = load_openapi_document()["components"]["responses"]["BadRequest"]
+    examples = bad_request["content"]["application/json"]["examples"]
+    assert set(examples) == set(DOCUMENTED_400_REQUESTS)
+
+    # When the request behind each one is served, Then the answer is the example, word for word
+    for name, query in DOCUMENTED_400_REQUESTS.items():
+        answer = invoke(make_event(query))
+        assert (answer.status, answer.body) == (400, examples[name]["value"]), name
