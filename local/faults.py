@@ -1,13 +1,21 @@
-"""A fault-injecting HTTP proxy in front of the emulated AWS, to produce real AWS error responses.
+"""The HTTP proxy in front of the emulated AWS: real AWS error responses where moto has none.
 
-The function's botocore clients talk to this proxy (via AWS_ENDPOINT_URL) exactly as they would to
-AWS. Requests signed for a Region listed in ``faults`` get that fault — an AWS-shaped error
-response with AWS's HTTP status, so botocore's retries, error parsing and the handler's error
-mapping all run for real. Every other request is forwarded unchanged to the emulator.
+The function's botocore clients talk to this proxy (via AWS_ENDPOINT_URL) exactly as they would to AWS.
+It answers, with AWS's HTTP status and XML error body, what moto cannot:
+
+- an injected fault, for every call signed for a Region listed in ``faults`` (:class:`Fault`);
+- a Region that botocore knows but moto does not serve (e.g. a Region newer than moto): AWS's answer for a
+  Region not enabled for the account, whose credentials are unknown there;
+- a ``NextToken`` the emulator never issued (a forged or edited one): AWS's validation error, where moto
+  fails with an internal error (CloudFormation) or ignores it (EC2).
+
+Everything else is forwarded unchanged to the emulator, so botocore's retries, error parsing and the
+handler's error mapping all run for real.
 """
 
 from __future__ import annotations
 
+import functools
 import http.client
 import re
 import threading
@@ -15,12 +23,16 @@ import uuid
 from collections.abc import Mapping
 from enum import Enum
 from http.server import BaseHTTPRequestHandler
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape, unescape
+
+import botocore.session
 
 from .servers import LocalHttpServer
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_NEXT_TOKEN = re.compile(rb"<NextToken>([^<]+)</NextToken>")
 # Hop-by-hop and length headers are recomputed by the proxy.
 _NOT_FORWARDED = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
@@ -35,37 +47,75 @@ class Fault(Enum):
     the role ARN and account id in the message, as AWS puts them there."""
 
 
-def aws_error(fault: Fault, service: str, region: str) -> tuple[int, bytes]:
-    """The HTTP status and XML body AWS sends for ``fault`` from ``service`` (``ec2`` or other query APIs)."""
-    request_id = str(uuid.uuid4())
+class AwsError(NamedTuple):
+    """An AWS error answer: HTTP status, error code and message."""
+
+    status: int
+    code: str
+    message: str
+
+    def body(self, service: str) -> bytes:
+        """The XML body ``service`` sends for this error (EC2's shape, or the other query APIs')."""
+        request_id = str(uuid.uuid4())
+        message = escape(self.message)
+        if service == "ec2":
+            text = (
+                f"<Response><Errors><Error><Code>{self.code}</Code><Message>{message}</Message></Error>"
+                f"</Errors><RequestID>{request_id}</RequestID></Response>"
+            )
+        else:
+            text = (
+                f"<ErrorResponse><Error><Type>Sender</Type><Code>{self.code}</Code><Message>{message}"
+                f"</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+            )
+        return text.encode()
+
+
+def fault_error(fault: Fault, service: str, region: str) -> AwsError:
+    """What ``service`` answers in ``region`` for ``fault``."""
     role = "arn:aws:sts::123456789012:assumed-role/ListImagesFunctionRole/ListImagesFunction"
     if fault is Fault.THROTTLE:
-        code, message = (
-            ("RequestLimitExceeded", "Request limit exceeded.")
-            if service == "ec2"
-            else ("Throttling", "Rate exceeded")
-        )
-        status = 503 if service == "ec2" else 400
-    else:
-        action = "ec2:DescribeImages" if service == "ec2" else "cloudformation:DescribeStacks"
-        code = "UnauthorizedOperation" if service == "ec2" else "AccessDenied"
-        message = f"User: {role} is not authorized to perform: {action} in {region}"
-        status = 403
+        if service == "ec2":
+            return AwsError(503, "RequestLimitExceeded", "Request limit exceeded.")
+        return AwsError(400, "Throttling", "Rate exceeded")
+    action = "ec2:DescribeImages" if service == "ec2" else "cloudformation:DescribeStacks"
+    code = "UnauthorizedOperation" if service == "ec2" else "AccessDenied"
+    return AwsError(403, code, f"User: {role} is not authorized to perform: {action} in {region}")
+
+
+def region_not_enabled_error(service: str) -> AwsError:
+    """What ``service`` answers in a Region not enabled for the account: it does not know the credentials."""
     if service == "ec2":
-        body = (
-            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
-            f"<RequestID>{request_id}</RequestID></Response>"
-        )
-    else:
-        body = (
-            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
-            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-    return status, body.encode()
+        return AwsError(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+    return AwsError(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+
+
+def invalid_token_error(service: str, token: str) -> AwsError:
+    """What ``service`` answers for a ``NextToken`` it did not issue."""
+    if service == "ec2":
+        return AwsError(400, "InvalidParameterValue", "The NextToken is invalid")
+    return AwsError(400, "ValidationError", f"{token} is not a valid NextToken")
+
+
+@functools.cache
+def _served_regions(service: str) -> frozenset[str]:
+    """The Regions the emulator serves for ``service``: those botocore lists for it, as moto does."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions(service, partition_name=partition)
+    )
+
+
+def signing_scope(authorization: str) -> tuple[str, str] | None:
+    """The (Region, service) a SigV4 ``Authorization`` header is scoped to, or None."""
+    scope = _SCOPE.search(authorization)
+    return (scope.group(1), scope.group(2)) if scope else None
 
 
 class FaultInjectingProxy:
-    """Forward AWS API calls to ``upstream_url``, except those signed for a faulted Region.
+    """Forward AWS API calls to ``upstream_url``, answering itself what moto cannot (see the module).
 
     Parameters
     ----------
@@ -75,7 +125,7 @@ class FaultInjectingProxy:
         Region name -> the fault every call for that Region gets.
 
     The proxy binds 127.0.0.1 on a free port; :attr:`endpoint_url` is what AWS_ENDPOINT_URL takes.
-    :attr:`faulted_calls` counts the calls answered with a fault (retries included).
+    :attr:`faulted_calls` counts the calls answered with an injected fault (retries included).
     """
 
     def __init__(self, upstream_url: str, faults: Mapping[str, Fault]) -> None:
@@ -83,8 +133,10 @@ class FaultInjectingProxy:
         self._upstream = (upstream.hostname or "127.0.0.1", upstream.port or 80)
         self.faults = dict(faults)
         self.faulted_calls = 0
-        self._count_lock = threading.Lock()
-        self._server = LocalHttpServer(0, self._handler_class(), name="aws-fault-proxy")
+        self._lock = threading.Lock()
+        # (service, Region, token) of every NextToken the emulator gave out.
+        self._issued_tokens: set[tuple[str, str, str]] = set()
+        self._server = LocalHttpServer(0, self._handler_class(), name="aws-proxy")
 
     @property
     def endpoint_url(self) -> str:
@@ -100,13 +152,35 @@ class FaultInjectingProxy:
         """Stop serving and close the socket."""
         self._server.stop()
 
-    def _fault_for(self, authorization: str) -> tuple[Fault, str, str] | None:
-        scope = _SCOPE.search(authorization)
+    def _aws_answer(self, authorization: str, body: bytes) -> tuple[AwsError, str] | None:
+        """The error AWS would send instead of moto's answer (and the service), or None to forward."""
+        scope = signing_scope(authorization)
         if scope is None:
             return None
-        region, service = scope.groups()
+        region, service = scope
         fault = self.faults.get(region)
-        return (fault, service, region) if fault else None
+        if fault is not None:
+            with self._lock:
+                self.faulted_calls += 1
+            return fault_error(fault, service, region), service
+        if region not in _served_regions(service):
+            return region_not_enabled_error(service), service
+        tokens = parse_qs(body.decode("utf-8", "replace")).get("NextToken", [])
+        with self._lock:
+            forged = [token for token in tokens if (service, region, token) not in self._issued_tokens]
+        if forged:
+            return invalid_token_error(service, forged[0]), service
+        return None
+
+    def _remember_tokens(self, authorization: str, payload: bytes) -> None:
+        scope = signing_scope(authorization)
+        if scope is None:
+            return
+        region, service = scope
+        issued = {(service, region, unescape(token.decode())) for token in _NEXT_TOKEN.findall(payload)}
+        if issued:
+            with self._lock:
+                self._issued_tokens |= issued
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -117,12 +191,11 @@ class FaultInjectingProxy:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                injected = proxy._fault_for(self.headers.get("Authorization", ""))
-                if injected is not None:
-                    with proxy._count_lock:
-                        proxy.faulted_calls += 1
-                    status, payload = aws_error(*injected)
-                    self._reply(status, [("Content-Type", "text/xml")], payload)
+                authorization = self.headers.get("Authorization", "")
+                answered = proxy._aws_answer(authorization, body)
+                if answered is not None:
+                    error, service = answered
+                    self._reply(error.status, [("Content-Type", "text/xml")], error.body(service))
                     return
                 connection = http.client.HTTPConnection(*proxy._upstream, timeout=60)
                 try:
@@ -132,6 +205,8 @@ class FaultInjectingProxy:
                     upstream = connection.getresponse()
                     payload = upstream.read()
                     forwarded = [(k, v) for k, v in upstream.getheaders() if k.lower() not in _NOT_FORWARDED]
+                    if upstream.status == 200:
+                        proxy._remember_tokens(authorization, payload)
                     self._reply(upstream.status, forwarded, payload)
                 finally:
                     connection.close()
