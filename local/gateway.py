@@ -37,6 +37,9 @@ IDLE_TIMEOUT_SECONDS = 30.0
 _PAYLOAD_TOO_LARGE = f"HTTP content length exceeded {MAX_PAYLOAD_BYTES} bytes."
 _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _MAX_LENGTH_DIGITS = 18
+# http.server's limit on a request line (it answers 414 beyond), and how many empty lines may precede one.
+_MAX_REQUEST_LINE = 65536
+_MAX_LEADING_EMPTY_LINES = 8
 # An HTTP method is a token (RFC 9110 section 9.1).
 _METHOD_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
 _SUPPORTED_AUTHORIZATION = {"NONE", "AWS_IAM"}
@@ -289,6 +292,7 @@ def _handler_class(gateway: LocalApiGateway, idle_timeout_seconds: float) -> typ
         default_request_version = "HTTP/1.1"
         # Seconds a connection may stay silent (between requests, or within one) before it is closed.
         timeout = idle_timeout_seconds
+        raw_requestline: bytes
 
         def __getattr__(self, name: str) -> Any:
             # Every method is routed, as API Gateway routes it (one the API does not deploy gets its 403);
@@ -361,6 +365,26 @@ def _handler_class(gateway: LocalApiGateway, idle_timeout_seconds: float) -> typ
             if self.command != "HEAD":
                 self.wfile.write(response.body)
 
+        def parse_request(self) -> bool:
+            # Set before anything can fail, so that send_error can answer any request line.
+            self.command, self.request_version, self.requestline = "", self.default_request_version, ""
+            # RFC 9112 section 2.2: empty lines before a request line are ignored (http.server would close
+            # the connection without a word, as it does for a line of spaces).
+            for _ in range(_MAX_LEADING_EMPTY_LINES):
+                if self.raw_requestline not in (b"\r\n", b"\n"):
+                    break
+                self.raw_requestline = self.rfile.readline(_MAX_REQUEST_LINE + 1)
+            if not self.raw_requestline:
+                self.close_connection = True  # the client left
+                return False
+            if len(self.raw_requestline) > _MAX_REQUEST_LINE:
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+                return False
+            if not self.raw_requestline.strip():
+                self.send_error(HTTPStatus.BAD_REQUEST)
+                return False
+            return super().parse_request()
+
         def handle_expect_100(self) -> bool:
             # A body that will be refused is not asked for: _serve answers at once.
             length = _declared_body_length(self.headers)
@@ -376,7 +400,7 @@ def _handler_class(gateway: LocalApiGateway, idle_timeout_seconds: float) -> typ
             self.close_connection = True
             self._send(error_response(status, HTTPStatus(status).phrase, str(uuid.uuid4())))
             # (http.server clears requestline when the line is too long: show its start instead.)
-            line = self.requestline or getattr(self, "raw_requestline", b"").decode("latin-1")
+            line = self.requestline or self.raw_requestline.decode("latin-1")
             _log.info("malformed request %s -> %d", printable(line), status)
 
         def log_message(self, format: str, *args: Any) -> None:

@@ -742,3 +742,22 @@ def test_a_body_that_never_comes_is_a_408(impatient_gateway: LocalApiGateway) ->
 
     # then: a timeout answer once the connection has been silent for the idle timeout
     assert (answer.status, answer.json()) == (408, {"message": "Request Timeout"})
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"\r\n\r\nGET /beta/items HTTP/1.1\r\nHost: x\r\n\r\n", 201),
+        (b"\n" * 9 + b"GET /beta/items HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"   \r\n\r\n", 400),
+    ],
+    ids=["two-empty-lines-first", "nine-empty-lines-first", "spaces-only"],
+)
+def test_empty_lines_before_the_request_line_are_ignored_or_answered(
+    gateway: LocalApiGateway, request_bytes: bytes, status: int
+) -> None:
+    # given/when: a request preceded by empty lines (RFC 9112 says ignore them), or a line of spaces
+    answer = _exchange(gateway.port, request_bytes)
+
+    # then: served, or a JSON 400 past a few empty lines; never a connection closed without a word
+    assert answer.status == status
