@@ -76,6 +76,25 @@ def test_a_next_token_from_another_listing_is_a_400(local_endpoint: LocalEndpoin
     assert "token" in other_region.body["message"].lower()
 
 
+def test_a_reordered_replay_of_a_repeated_parameter_is_refused_not_answered_differently(
+    local_endpoint: LocalEndpoint,
+) -> None:
+    # given: a request signed with imageStatus twice, and its replay with the two values swapped (SigV4 sorts
+    # a canonical query by name and value, so the replay's signature still verifies)
+    signed_url = local_endpoint.base_url + "/images/custom?imageStatus=AVAILABLE&imageStatus=PENDING"
+    headers = local_endpoint.sign("GET", signed_url)
+    replayed_url = local_endpoint.base_url + "/images/custom?imageStatus=PENDING&imageStatus=AVAILABLE"
+
+    # when: both are sent through the gateway
+    original, replayed = http_get(signed_url, headers=headers), http_get(replayed_url, headers=headers)
+
+    # then: the gateway passes both values on (multiValueQueryStringParameters), and the function refuses
+    # the repeat in both orders: the reordering cannot change what the request answers
+    expected = (400, {"message": "Bad Request: repeated query parameter 'imageStatus'"})
+    assert (original.status, original.body) == expected
+    assert (replayed.status, replayed.body) == expected
+
+
 @pytest.mark.parametrize("region", ["us-east-7", "eu-foo-1"])
 @pytest.mark.parametrize("status", ["AVAILABLE", "PENDING"])
 def test_a_well_formed_region_aws_does_not_have_is_the_unreachable_400(
