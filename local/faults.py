@@ -7,7 +7,8 @@ It answers, with AWS's HTTP status and XML error body, what moto cannot:
 - a Region that botocore knows but moto does not serve (e.g. a Region newer than moto): AWS's answer for a
   Region not enabled for the account, whose credentials are unknown there;
 - a ``NextToken`` the emulator never issued (a forged or edited one): AWS's validation error, where moto
-  fails with an internal error (CloudFormation) or ignores it (EC2).
+  fails with an internal error (CloudFormation) or ignores it (EC2). The tokens it does issue are opaque, as
+  AWS's are: moto's own (a stack's ARN, for DescribeStacks) never leaves the proxy.
 
 Everything else is forwarded unchanged to the emulator, so botocore's retries, error parsing and the
 handler's error mapping all run for real.
@@ -18,13 +19,14 @@ from __future__ import annotations
 import functools
 import http.client
 import re
+import secrets
 import threading
 import uuid
 from collections.abc import Mapping
 from enum import Enum
 from http.server import BaseHTTPRequestHandler
 from typing import Any, NamedTuple
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from xml.sax.saxutils import escape, unescape
 
 import botocore.session
@@ -134,8 +136,8 @@ class FaultInjectingProxy:
         self.faults = dict(faults)
         self.faulted_calls = 0
         self._lock = threading.Lock()
-        # (service, Region, token) of every NextToken the emulator gave out.
-        self._issued_tokens: set[tuple[str, str, str]] = set()
+        # (service, Region, opaque token it gave out) -> moto's token behind it.
+        self._issued_tokens: dict[tuple[str, str, str], str] = {}
         self._server = LocalHttpServer(0, self._handler_class(), name="aws-proxy")
 
     @property
@@ -152,8 +154,9 @@ class FaultInjectingProxy:
         """Stop serving and close the socket."""
         self._server.stop()
 
-    def _aws_answer(self, authorization: str, body: bytes) -> tuple[AwsError, str] | None:
-        """The error AWS would send instead of moto's answer (and the service), or None to forward."""
+    def _aws_answer(self, authorization: str, body: bytes) -> tuple[AwsError, str] | bytes | None:
+        """What to do with a call: the error AWS would send instead of moto's answer (and the service), or
+        the body to forward (its continuation token translated back to moto's), or None to forward as is."""
         scope = signing_scope(authorization)
         if scope is None:
             return None
@@ -165,22 +168,35 @@ class FaultInjectingProxy:
             return fault_error(fault, service, region), service
         if region not in _served_regions(service):
             return region_not_enabled_error(service), service
-        tokens = parse_qs(body.decode("utf-8", "replace")).get("NextToken", [])
-        with self._lock:
-            forged = [token for token in tokens if (service, region, token) not in self._issued_tokens]
-        if forged:
-            return invalid_token_error(service, forged[0]), service
-        return None
+        parameters = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        if not any(name == "NextToken" for name, _ in parameters):
+            return None
+        translated = []
+        for name, value in parameters:
+            if name != "NextToken":
+                translated.append((name, value))
+                continue
+            with self._lock:
+                issued = self._issued_tokens.get((service, region, value))
+            if issued is None:
+                return invalid_token_error(service, value), service
+            translated.append((name, issued))
+        return urlencode(translated).encode()
 
-    def _remember_tokens(self, authorization: str, payload: bytes) -> None:
+    def _opaque_tokens(self, authorization: str, payload: bytes) -> bytes:
+        """``payload`` with each continuation token moto gave replaced by an opaque one, remembered."""
         scope = signing_scope(authorization)
         if scope is None:
-            return
+            return payload
         region, service = scope
-        issued = {(service, region, unescape(token.decode())) for token in _NEXT_TOKEN.findall(payload)}
-        if issued:
+
+        def opaque(match: re.Match[bytes]) -> bytes:
+            token = secrets.token_urlsafe(48)
             with self._lock:
-                self._issued_tokens |= issued
+                self._issued_tokens[(service, region, token)] = unescape(match.group(1).decode())
+            return b"<NextToken>" + token.encode() + b"</NextToken>"
+
+        return _NEXT_TOKEN.sub(opaque, payload)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -193,10 +209,12 @@ class FaultInjectingProxy:
                 body = self.rfile.read(length) if length else b""
                 authorization = self.headers.get("Authorization", "")
                 answered = proxy._aws_answer(authorization, body)
-                if answered is not None:
+                if isinstance(answered, tuple):
                     error, service = answered
                     self._reply(error.status, [("Content-Type", "text/xml")], error.body(service))
                     return
+                if answered is not None:
+                    body = answered
                 connection = http.client.HTTPConnection(*proxy._upstream, timeout=60)
                 try:
                     headers = {k: v for k, v in self.headers.items() if k.lower() not in _NOT_FORWARDED}
@@ -206,7 +224,7 @@ class FaultInjectingProxy:
                     payload = upstream.read()
                     forwarded = [(k, v) for k, v in upstream.getheaders() if k.lower() not in _NOT_FORWARDED]
                     if upstream.status == 200:
-                        proxy._remember_tokens(authorization, payload)
+                        payload = proxy._opaque_tokens(authorization, payload)
                     self._reply(upstream.status, forwarded, payload)
                 finally:
                     connection.close()

@@ -137,6 +137,9 @@ def test_a_next_token_the_emulator_issued_still_pages(emulated_aws: EmulatedAws)
     assert len(second["Stacks"]) == 5
     assert "NextToken" not in second
     assert elsewhere.value.response["Error"]["Code"] == "ValidationError"
+    # and: it is opaque, as AWS's are (moto's own token is the last stack's ARN)
+    assert first["NextToken"] != first["Stacks"][-1]["StackId"]
+    assert "arn:" not in first["NextToken"]
 
 
 def test_a_forged_ec2_next_token_is_invalid(emulated_aws: EmulatedAws) -> None:
