@@ -91,7 +91,7 @@ class LocalHttpServer(ThreadingHTTPServer):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         overloaded: Callable[[], bytes] = lambda: _OVERLOADED,
     ) -> None:
-        self._connection_slots = threading.BoundedSemaphore(max_connections)
+        self._max_connections = max_connections
         self._overloaded = overloaded
         self._open_connections = 0
         self._count_lock = threading.Lock()
@@ -137,27 +137,28 @@ class LocalHttpServer(ThreadingHTTPServer):
             return self._open_connections
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._connection_slots.acquire(blocking=False):
+        with self._count_lock:
+            accepted = self._open_connections < self._max_connections
+            if accepted:
+                self._open_connections += 1
+        if not accepted:
             self._refuse(request)
             return
-        self._count_connection(+1)
         try:
-            super().process_request(request, client_address)
+            super().process_request(request, client_address)  # starts the connection's thread
         except BaseException:
-            self._count_connection(-1)
-            self._connection_slots.release()
+            self._connection_closed()
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._count_connection(-1)
-            self._connection_slots.release()
+            self._connection_closed()
 
-    def _count_connection(self, change: int) -> None:
+    def _connection_closed(self) -> None:
         with self._count_lock:
-            self._open_connections += change
+            self._open_connections -= 1
 
     def _refuse(self, request: socket.socket) -> None:
         """Answer a connection over the limit from the accepting thread, without ever waiting on it."""
