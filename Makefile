@@ -12,7 +12,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export MOTO_EC2_LOAD_DEFAULT_AMIS := false
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local local-aws test lint typecheck unit synth deploy bench clean
+.PHONY: setup local local-aws test lint typecheck unit synth deploy deploy-moto bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -53,6 +53,10 @@ synth: setup
 ## Command 3 (needs an AWS account and credentials): deploy with cdk-nag enforced.
 deploy: setup
 	$(CDK) deploy $(ARGS)
+
+## The deploy proof without an AWS account: bootstrap, deploy, update, destroy on moto (also in `make test`).
+deploy-moto: setup
+	$(PY) -m pytest tests/deploy -q $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) bench/run.py
