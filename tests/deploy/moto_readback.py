@@ -53,7 +53,8 @@ class MotoReader:
         self._endpoint_url = endpoint_url
         self._region = region
 
-    def _client(self, service: str) -> Any:
+    def client(self, service: str) -> Any:
+        """A boto3 client of ``service`` on the moto endpoint."""
         return boto3.client(
             service,
             endpoint_url=self._endpoint_url,
@@ -64,19 +65,19 @@ class MotoReader:
 
     def account_id(self) -> str:
         """The account moto answers for (STS GetCallerIdentity)."""
-        account: str = self._client("sts").get_caller_identity()["Account"]
+        account: str = self.client("sts").get_caller_identity()["Account"]
         return account
 
     def stack_status(self, stack_id: str) -> str:
         """A stack's status, by id (a deleted stack is found by id only)."""
-        status: str = self._client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"][0][
+        status: str = self.client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"][0][
             "StackStatus"
         ]
         return status
 
     def deployed_stack(self, stack_name: str) -> DeployedStack:
         """Read back the stack, its functions (with their roles' actions) and its REST APIs' methods."""
-        cloudformation = self._client("cloudformation")
+        cloudformation = self.client("cloudformation")
         stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
         summaries = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
         resources = {
@@ -108,7 +109,7 @@ class MotoReader:
 
     def function(self, function_name: str) -> DeployedFunction:
         """Runtime, handler, code hash, environment and role name of one function."""
-        configuration = self._client("lambda").get_function_configuration(FunctionName=function_name)
+        configuration = self.client("lambda").get_function_configuration(FunctionName=function_name)
         return DeployedFunction(
             runtime=configuration["Runtime"],
             handler=configuration["Handler"],
@@ -119,7 +120,7 @@ class MotoReader:
 
     def rest_api_methods(self, rest_api_id: str) -> dict[tuple[str, str], str]:
         """(resource path, HTTP verb) -> authorization type, for every method of a REST API."""
-        apigateway = self._client("apigateway")
+        apigateway = self.client("apigateway")
         pages = apigateway.get_paginator("get_resources").paginate(restApiId=rest_api_id, embed=["methods"])
         return {
             (resource["path"], verb): method["authorizationType"]
@@ -130,7 +131,7 @@ class MotoReader:
 
     def role_actions(self, role_name: str) -> frozenset[str]:
         """Every action an Allow statement grants in the role's inline and attached policies."""
-        iam = self._client("iam")
+        iam = self.client("iam")
         documents = [
             iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
             for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
@@ -152,20 +153,18 @@ class MotoReader:
 
     def uploaded_object(self, bucket: str, key: str) -> bytes:
         """The bytes of an object in moto's S3."""
-        body: bytes = self._client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        body: bytes = self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         return body
 
     def still_exists(self, resource_type: str, physical_id: str) -> bool | None:
         """Whether a resource still exists; None for a type this reader does not probe."""
         probes = {
-            "AWS::Lambda::Function": lambda: self._client("lambda").get_function(FunctionName=physical_id),
-            "AWS::IAM::Role": lambda: self._client("iam").get_role(RoleName=physical_id),
-            "AWS::ApiGateway::RestApi": lambda: self._client("apigateway").get_rest_api(
-                restApiId=physical_id
-            ),
+            "AWS::Lambda::Function": lambda: self.client("lambda").get_function(FunctionName=physical_id),
+            "AWS::IAM::Role": lambda: self.client("iam").get_role(RoleName=physical_id),
+            "AWS::ApiGateway::RestApi": lambda: self.client("apigateway").get_rest_api(restApiId=physical_id),
         }
         if resource_type == "AWS::Logs::LogGroup":
-            groups = self._client("logs").describe_log_groups(logGroupNamePrefix=physical_id)["logGroups"]
+            groups = self.client("logs").describe_log_groups(logGroupNamePrefix=physical_id)["logGroups"]
             return any(group["logGroupName"] == physical_id for group in groups)
         if resource_type not in probes:
             return None
