@@ -116,11 +116,19 @@ class CdkCli:
         """``cdk bootstrap aws://<account>/<region>`` from a directory without an app: nothing synthesizes."""
         return self.run(["bootstrap", f"aws://{account}/{self.region}"], cwd=cwd)
 
-    def deploy(self, app_dir: Path, *, output: Path, context: Mapping[str, str] | None = None) -> CdkRun:
+    def deploy(
+        self,
+        app_dir: Path,
+        *,
+        output: Path,
+        context: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> CdkRun:
         """Synthesize the app in ``app_dir`` (its cdk.json, plus ``-c`` for each ``context`` entry) into
-        ``output`` and deploy all its stacks."""
-        context_arguments = [
-            argument for key, value in (context or {}).items() for argument in ("-c", f"{key}={value}")
+        ``output`` and deploy all its stacks, with ``tags`` as stack tags."""
+        options = [
+            *(argument for key, value in (context or {}).items() for argument in ("-c", f"{key}={value}")),
+            *(argument for key, value in (tags or {}).items() for argument in ("--tags", f"{key}={value}")),
         ]
         return self.run(
             [
@@ -133,7 +141,7 @@ class CdkCli:
                 f"BootstrapVersion=/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
                 "--output",
                 str(output),
-                *context_arguments,
+                *options,
             ],
             cwd=app_dir,
         )

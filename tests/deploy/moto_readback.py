@@ -36,6 +36,7 @@ class DeployedStack:
 
     stack_id: str
     status: str
+    tags: dict[str, str]
     resources: dict[str, tuple[str, str]]  # logical id -> (type, physical id)
     functions: dict[str, DeployedFunction]  # logical id -> function
     rest_api_methods: dict[str, dict[tuple[str, str], str]]  # logical id -> (path, verb) -> authorization
@@ -94,6 +95,7 @@ class MotoReader:
         return DeployedStack(
             stack_id=stack["StackId"],
             status=stack["StackStatus"],
+            tags={tag["Key"]: tag["Value"] for tag in stack.get("Tags", [])},
             resources=resources,
             functions=functions,
             rest_api_methods={

@@ -2,12 +2,12 @@
 
 Given a moto server on 127.0.0.1 and the repository's pinned CDK CLI (one of each per session, see
 conftest.py), for each app directory in :data:`CASES` (its own cdk.json, cdk-nag packs registered by
-the app), when the CLI deploys the app, deploys it again with one context option changed, and destroys
-it, then moto holds: every resource of the template but those of the pinned types it does not implement;
+the app), when the CLI deploys the app, deploys it again with new stack tags and (where the app has
+one) a context option changed, and destroys it, then moto holds: every resource of the template but those of the pinned types it does not implement;
 functions with the template's runtime and handler whose CodeSha256 is that of the zip the CLI uploaded,
 which holds exactly the asset directory in cdk.out; REST APIs with exactly the two GET routes under
-AWS_IAM; function roles allowing exactly the pinned actions; the changed option after the update; and,
-after destroy, only the resources the template retains and those moto does not delete.
+AWS_IAM; function roles allowing exactly the pinned actions; the new tags and option after the update;
+and, after destroy, only the resources the template retains and those moto does not delete.
 
 The lifecycle runs once per app (a module-scoped fixture); each test checks one part of what it left.
 """
@@ -69,21 +69,32 @@ TYPES_MOTO_KEEPS_ON_DELETE = frozenset({"AWS::ApiGateway::RestApi"})
 
 @dataclass(frozen=True)
 class AppCase:
-    """A CDK app directory to deploy and the context option its update changes."""
+    """A CDK app directory to deploy, the context every deploy gets and what the update adds."""
 
     app_dir: Path
+    context: Mapping[str, str]
     update_context: Mapping[str, str]
 
 
 CASES = {
-    "ListImagesStack": AppCase(REPO_ROOT, {"list-images:page-size": "500"}),
+    # The repository's app.py, cdk-nag's AwsSolutions, Serverless and NIST 800-53 R5 packs enforced.
+    "ListImagesStack": AppCase(REPO_ROOT, context={}, update_context={"list-images:page-size": "500"}),
+    # Two embedded instances, one with a KMS key of the app's stack; AwsSolutions enforced. Without its
+    # custom domain, which moto cannot create (test_moto_limits.py). It has no option to change, so its
+    # update changes the stack's tags only.
+    "examples/embed": AppCase(
+        REPO_ROOT / "examples" / "embed", context={"custom-domain": "false"}, update_context={}
+    ),
 }
+# Every update also tags the stacks: a change CloudFormation must apply even when the template is the same.
+UPDATE_TAGS = {"deploy-proof": "update"}
 
 
 @dataclass(frozen=True)
 class Lifecycle:
     """What the CLI synthesized and what moto held after each step of one app's lifecycle."""
 
+    case: AppCase
     deployed: CloudAssembly
     updated: CloudAssembly
     after_deploy: dict[str, DeployedStack]
@@ -115,14 +126,17 @@ def lifecycle(
     """Deploy, update and destroy one app on moto, reading back after each step."""
     name: str = request.param
     case = CASES[name]
-    work = tmp_path_factory.mktemp(f"deploy-{name}")
+    work = tmp_path_factory.mktemp(f"deploy-{name.replace('/', '-')}")
     # given the app deployed with its defaults
     deployed = CloudAssembly(work / "deploy.out")
-    record_cli_run(name, cdk_cli.deploy(case.app_dir, output=deployed.directory))
+    record_cli_run(name, cdk_cli.deploy(case.app_dir, output=deployed.directory, context=case.context))
     after_deploy = {stack.name: moto.deployed_stack(stack.name) for stack in deployed.stacks()}
-    # when it is deployed again with one option changed
+    # when it is deployed again with its update's option changed and new stack tags
     updated = CloudAssembly(work / "update.out")
-    record_cli_run(name, cdk_cli.deploy(case.app_dir, output=updated.directory, context=case.update_context))
+    update_context = {**case.context, **case.update_context}
+    record_cli_run(
+        name, cdk_cli.deploy(case.app_dir, output=updated.directory, context=update_context, tags=UPDATE_TAGS)
+    )
     after_update = {stack.name: moto.deployed_stack(stack.name) for stack in updated.stacks()}
     # and destroyed (from the update's assembly: destroy needs the stack names, not a third synth)
     record_cli_run(name, cdk_cli.destroy(updated.directory))
@@ -134,6 +148,7 @@ def lifecycle(
             if exists is not None:
                 exists_after_destroy[stack_name][logical_id] = exists
     return Lifecycle(
+        case=case,
         deployed=deployed,
         updated=updated,
         after_deploy=after_deploy,
@@ -207,20 +222,34 @@ def test_function_roles_allow_exactly_the_listing_actions(lifecycle: Lifecycle) 
             assert actions == FUNCTION_ROLE_ACTIONS, phase
 
 
-def test_the_update_reaches_the_functions(lifecycle: Lifecycle) -> None:
+def test_the_update_reaches_moto(lifecycle: Lifecycle) -> None:
     # then after each deploy, every function's environment in moto is the one its template sets
     for phase, stack, held in lifecycle.phases():
         for logical_id, function in held.functions.items():
             expected = _function_properties(stack, logical_id).get("Environment", {}).get("Variables", {})
             assert function.environment == expected, phase
-    # and the changed option changed what moto holds
-    changed = [
-        logical_id
+    # and the update's option changed the functions it changed in the template, which an option must do
+    changed_in_moto = {
+        (stack_name, logical_id)
         for stack_name, held in lifecycle.after_update.items()
         for logical_id, function in held.functions.items()
         if function.environment != lifecycle.after_deploy[stack_name].functions[logical_id].environment
-    ]
-    assert changed
+    }
+    deployed_stacks = {stack.name: stack for stack in lifecycle.deployed.stacks()}
+    changed_in_templates = {
+        (stack.name, logical_id)
+        for stack in lifecycle.updated.stacks()
+        for logical_id in stack.logical_ids_of_type("AWS::Lambda::Function")
+        if _function_properties(stack, logical_id)
+        != _function_properties(deployed_stacks[stack.name], logical_id)
+    }
+    assert changed_in_moto == changed_in_templates
+    assert bool(changed_in_templates) == bool(lifecycle.case.update_context)
+    # and the stacks carry the update's tags, which the first deploy did not set
+    assert [held.tags for held in lifecycle.after_deploy.values()] == [{}] * len(lifecycle.after_deploy)
+    assert [held.tags for held in lifecycle.after_update.values()] == [UPDATE_TAGS] * len(
+        lifecycle.after_update
+    )
 
 
 def test_destroy_leaves_only_retained_resources_and_those_moto_keeps(lifecycle: Lifecycle) -> None:
