@@ -3,11 +3,12 @@
 Given a moto server on 127.0.0.1 and the repository's pinned CDK CLI (one of each per session, see
 conftest.py), for each app directory in :data:`CASES` (its own cdk.json, cdk-nag packs registered by
 the app), when the CLI deploys the app, deploys it again with new stack tags and (where the app has
-one) a context option changed, and destroys it, then moto holds: every resource of the template but those of the pinned types it does not implement;
-functions with the template's runtime and handler whose CodeSha256 is that of the zip the CLI uploaded,
-which holds exactly the asset directory in cdk.out; REST APIs with exactly the two GET routes under
-AWS_IAM; function roles allowing exactly the pinned actions; the new tags and option after the update;
-and, after destroy, only the resources the template retains and those moto does not delete.
+one) a context option changed, and destroys it, then moto holds: every resource of the template but
+those of the pinned types it does not implement; functions with the template's runtime and handler
+whose CodeSha256 is that of the zip the CLI uploaded, which holds exactly the asset directory in
+cdk.out; REST APIs with exactly the two GET routes under AWS_IAM; function roles allowing exactly the
+pinned actions; the new tags and option after the update; and, after destroy, only the resources the
+template retains and those moto does not delete.
 
 The lifecycle runs once per app (a module-scoped fixture); each test checks one part of what it left.
 """
