@@ -12,7 +12,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export MOTO_EC2_LOAD_DEFAULT_AMIS := false
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local local-aws test lint typecheck unit synth deploy bench fuzz clean
+.PHONY: setup local local-aws test lint typecheck unit synth deploy deploy-moto bench fuzz clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -63,6 +63,10 @@ deploy: setup
 	@$(PY) scripts/check_deploy_credentials.py $(ARGS)
 	@echo "Synthesizing (about 20 s), then deploying with CloudFormation..."
 	$(CDK) deploy $(ARGS)
+
+## The deploy proof without an AWS account: bootstrap, deploy, update, destroy on moto (also in `make test`).
+deploy-moto: setup
+	$(PY) -m pytest tests/deploy -q $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) bench/run.py
