@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks, ServerlessChecks
 
 from app import register_nag_packs
-from infra.stack import ListImagesStack
+from pcluster_list_images_cdk import ListImagesApiOptions, ListImagesStack
 from tests.synth_support import build_stack, load_cdk_context, synthesize_configuration
 
 PACKS: list[type[NagPack]] = [AwsSolutionsChecks, ServerlessChecks, NIST80053R5Checks]
@@ -99,7 +99,9 @@ def test_unauthenticated_opt_in_is_flagged_by_nag() -> None:
 def test_app_registration_makes_synth_fail_on_an_unacknowledged_finding(tmp_path: Path) -> None:
     # given an App with the packs registered as app.py does, holding an unauthenticated API
     app = cdk.App(context=load_cdk_context(), outdir=str(tmp_path))
-    ListImagesStack(app, "Open", api_options={"dangerously_allow_unauthenticated_access": True})
+    ListImagesStack(
+        app, "Open", api_options=ListImagesApiOptions(dangerously_allow_unauthenticated_access=True)
+    )
     register_nag_packs(app)
     # when synthesized; then synthesis fails
     with pytest.raises(RuntimeError, match="ValidationFailed"):

@@ -13,7 +13,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 from constructs import Construct
-from pcluster_list_images_cdk.list_images_api import ListImagesApi
+
+from pcluster_list_images_cdk import ListImagesApi
 
 
 class ImagePlatformStack(cdk.Stack):
