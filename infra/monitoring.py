@@ -37,6 +37,7 @@ from constructs import Construct, IConstruct
 
 __all__ = [
     "AWS_THROTTLED_PATTERN",
+    "EMAIL_ADDRESS",
     "PERIOD",
     "SKIPPED_RESOURCE_PATTERN",
     "AlarmRule",
@@ -57,7 +58,8 @@ SKIPPED_RESOURCE_PATTERN = logs.FilterPattern.all(
     logs.FilterPattern.regex_value("$.message", "=", "^Skipped"),
 )
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An address shape check: SNS itself confirms the address by email.
+EMAIL_ADDRESS = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 
 
 @dataclass(frozen=True)
@@ -323,7 +325,7 @@ class ListImagesMonitoring(Construct):
                 "topic or action where it is managed"
             )
         for address in email_addresses:
-            if not Token.is_unresolved(address) and not _EMAIL.match(address):
+            if not Token.is_unresolved(address) and not EMAIL_ADDRESS.match(address):
                 raise ValueError(f"email_addresses: malformed address {address!r}")
         if alarm_action is not None:
             return alarm_action

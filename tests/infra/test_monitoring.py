@@ -1,17 +1,21 @@
-"""ListImagesMonitoring: metrics, alarms, the alarm topic, the dashboard and the log metric filters.
+"""Monitoring of ListImagesApi: metrics, alarms, the alarm topic, the dashboard and the log metric filters.
 
 The alarms are checked against the synthesized template (metric, dimensions that point at the deployed
 API, stage and function, statistic, threshold, window, action); the metric-filter patterns are checked
 against the JSON records the real handler writes, formatted as Lambda's JSON log format writes them.
+The stack's options and app.py's context keys (``list-images:alarms``, ...) are checked at the end.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
+import aws_cdk as cdk
 import jsii
 import pytest
 from aws_cdk import CfnElement, Duration, Stack
@@ -23,20 +27,34 @@ from listimages import sources
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from infra.monitoring import AWS_THROTTLED_PATTERN, SKIPPED_RESOURCE_PATTERN, ListImagesMonitoring
-from infra.stack import ListImagesStack
+from app import (
+    CONTEXT_PREFIX,
+    MONITORING_CONTEXT_OPTIONS,
+    api_options_from_context,
+    monitoring_options_from_context,
+    register_nag_packs,
+)
+from pcluster_list_images_cdk import (
+    ListImagesApi,
+    ListImagesApiOptions,
+    ListImagesMonitoring,
+    ListImagesStack,
+    MonitoringOptions,
+)
+from pcluster_list_images_cdk.monitoring import AWS_THROTTLED_PATTERN, SKIPPED_RESOURCE_PATTERN
 from tests.infra.filter_pattern import UnsupportedPatternError, matches
 from tests.infra.lambda_json_log import lambda_json_log
 from tests.runtime.support import FakeAws, ami, client_error, invoke, stack, v1_event
-from tests.synth_support import build_stack
+from tests.synth_support import build_stack, load_cdk_context
 
 STAGE_NAME = "v1"  # not the default "prod": the Stage dimension must follow the stage's real name
 EMAIL = "ops@example.com"
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:on-call"
 
 
 @dataclass(frozen=True)
 class Monitored:
-    """A ListImagesStack with monitoring, alarms (on a created topic) and a dashboard, synthesized."""
+    """A ListImagesStack with alarms (on a created topic, one email) and a dashboard, synthesized."""
 
     stack: ListImagesStack
     monitoring: ListImagesMonitoring
@@ -49,24 +67,19 @@ class Monitored:
         return {k: r for k, r in self.template["Resources"].items() if r["Type"] == resource_type}
 
 
-def _monitor(stack: ListImagesStack) -> ListImagesMonitoring:
-    api = stack.list_images
-    return ListImagesMonitoring(
-        stack,
-        "Monitoring",
-        stage=api.api.deployment_stage,
-        function=api.function,
-        function_log_group=api.function_log_group,
-    )
-
-
 @pytest.fixture(scope="module")
 def monitored() -> Monitored:
-    stack = build_stack({"stage_name": STAGE_NAME})
-    monitoring = _monitor(stack)
-    monitoring.add_alarms(email_addresses=[EMAIL])
-    monitoring.add_dashboard()
-    return Monitored(stack, monitoring, dict(Template.from_stack(stack).to_json()))
+    stack = build_stack(
+        {"stage_name": STAGE_NAME},
+        monitoring=MonitoringOptions(alarm_email_addresses=[EMAIL], dashboard=True),
+    )
+    template = dict(Template.from_stack(stack).to_json())
+    return Monitored(stack, stack.list_images.monitoring, template)
+
+
+def _api() -> ListImagesApi:
+    """The ListImagesApi of a fresh default stack (no alarms, no dashboard)."""
+    return build_stack().list_images
 
 
 # --------------------------------------------------------------------------- what is deployed
@@ -233,12 +246,12 @@ def _described(stack: Stack, metric: cloudwatch.Metric) -> tuple[Any, ...]:
 
 
 def test_the_metric_helpers_name_stage_and_function_metrics(monitored: Monitored) -> None:
-    # given the helpers; when each metric is described
-    monitoring, stack = monitored.monitoring, monitored.stack
+    # given the construct's metric_*() methods; when each metric is described
+    api, stack = monitored.stack.list_images, monitored.stack
     stage = {d["Name"]: d["Value"] for d in _stage_dimensions(monitored)}
     function = {d["Name"]: d["Value"] for d in _function_dimensions(monitored)}
     described = {
-        name: _described(stack, getattr(monitoring, f"metric_{name}")())
+        name: _described(stack, getattr(api, f"metric_{name}")())
         for name in (
             "requests",
             "server_errors",
@@ -262,16 +275,16 @@ def test_the_metric_helpers_name_stage_and_function_metrics(monitored: Monitored
         "function_duration": ("AWS/Lambda", "Duration", function, "p99"),
     }
     # and a 5-minute period unless asked otherwise
-    assert monitoring.metric_requests().period.to_seconds() == 300
-    assert monitoring.metric_requests(period=Duration.minutes(1)).period.to_seconds() == 60
+    assert api.metric_requests().period.to_seconds() == 300
+    assert api.metric_requests(period=Duration.minutes(1)).period.to_seconds() == 60
 
 
 def test_the_log_metrics_come_from_filters_on_the_function_log_group(monitored: Monitored) -> None:
     # given the two log-based metrics
-    monitoring = monitored.monitoring
+    api = monitored.stack.list_images
     for metric, name in (
-        (monitoring.metric_aws_throttled_requests(), "AwsThrottledRequests"),
-        (monitoring.metric_skipped_resources(), "SkippedOffSchemaResources"),
+        (api.metric_aws_throttled_requests(), "AwsThrottledRequests"),
+        (api.metric_skipped_resources(), "SkippedOffSchemaResources"),
     ):
         metric_filter = _metric_filter(monitored, name)
         transformation = metric_filter["MetricTransformations"][0]
@@ -285,19 +298,18 @@ def test_the_log_metrics_come_from_filters_on_the_function_log_group(monitored: 
         assert metric_filter["LogGroupName"] == _function_log_group_ref(monitored)
     # and the namespace is the API's own, so two instances do not add up
     api_name = _only(monitored.resources("AWS::ApiGateway::RestApi"))[1]["Properties"]["Name"]
-    assert monitoring.log_metrics_namespace == f"ListImagesApi/{api_name}"
+    assert monitored.monitoring.log_metrics_namespace == f"ListImagesApi/{api_name}"
 
 
 def test_nothing_is_created_until_asked_and_filters_are_made_once() -> None:
-    # given monitoring that nobody has used yet
-    stack = build_stack()
-    monitoring = _monitor(stack)
-    # then it adds no resource
-    assert monitoring.node.children == []
-    # when a log metric is asked for twice; then one filter exists
-    first, second = monitoring.metric_skipped_resources(), monitoring.metric_skipped_resources()
+    # given an API whose monitoring nobody has used yet
+    api = _api()
+    # then it has no monitoring construct at all
+    assert api.node.try_find_child("Monitoring") is None
+    # when a log metric is asked for twice; then one filter exists, and nothing else
+    first, second = api.metric_skipped_resources(), api.metric_skipped_resources()
     assert first.metric_name == second.metric_name
-    assert [child.node.id for child in monitoring.node.children] == ["SkippedResourcesFilter"]
+    assert [child.node.id for child in api.monitoring.node.children] == ["SkippedResourcesFilter"]
 
 
 # ------------------------------------------------------------------------------ alarm actions
@@ -323,19 +335,18 @@ def _alarm_actions(stack: Stack) -> list[Any]:
 def test_alarms_can_notify_a_callers_topic_instead() -> None:
     # given an existing topic
     stack = build_stack()
-    topic_arn = "arn:aws:sns:us-east-1:123456789012:on-call"
-    topic = sns.Topic.from_topic_arn(stack, "OnCall", topic_arn)
+    topic = sns.Topic.from_topic_arn(stack, "OnCall", TOPIC_ARN)
     # when the alarms are added with it
-    _monitor(stack).add_alarms(topic=topic)
+    stack.list_images.add_alarms(topic=topic)
     # then every alarm notifies it and no topic or key is created
-    assert _alarm_actions(stack) == [[topic_arn]] * len(EXPECTED_ALARMS)
+    assert _alarm_actions(stack) == [[TOPIC_ARN]] * len(EXPECTED_ALARMS)
     Template.from_stack(stack).resource_count_is("AWS::SNS::Topic", 0)
     Template.from_stack(stack).resource_count_is("AWS::KMS::Key", 0)
 
 
 def test_alarms_can_use_any_alarm_action() -> None:
     stack = build_stack()
-    _monitor(stack).add_alarms(alarm_action=_OpsAction())
+    stack.list_images.add_alarms(alarm_action=_OpsAction())
     assert _alarm_actions(stack) == [[_OpsAction.ARN]] * len(EXPECTED_ALARMS)
 
 
@@ -353,18 +364,18 @@ def test_contradictory_alarm_options_are_refused(arguments: dict[str, Any], mess
     stack = build_stack()
     if arguments.get("topic") == "topic":
         arguments["topic"] = sns.Topic.from_topic_arn(stack, "T", "arn:aws:sns:us-east-1:123456789012:t")
-    monitoring = _monitor(stack)
+    api = stack.list_images
     with pytest.raises((ValueError, TypeError), match=message):
-        monitoring.add_alarms(**arguments)
+        api.add_alarms(**arguments)
     # then nothing was created
-    assert [c.node.id for c in monitoring.node.children if "Alarm" in c.node.id] == []
+    assert [c.node.id for c in api.monitoring.node.children if "Alarm" in c.node.id] == []
 
 
 def test_alarms_are_added_once() -> None:
-    monitoring = _monitor(build_stack())
-    monitoring.add_alarms()
+    api = _api()
+    api.add_alarms()
     with pytest.raises(ValueError, match="already"):
-        monitoring.add_alarms()
+        api.add_alarms()
 
 
 # ------------------------------------------------------------------------------------- dashboard
@@ -575,3 +586,170 @@ def test_the_evaluator_judges_the_subset(pattern: str, expected: bool) -> None:
 def test_the_evaluator_refuses_what_it_cannot_judge(pattern: str) -> None:
     with pytest.raises(UnsupportedPatternError):
         matches(pattern, THROTTLED)
+
+
+# ------------------------------------------------------------------ detailed per-method metrics
+def test_the_stage_sends_no_billed_per_method_metrics(monitored: Monitored) -> None:
+    # given the stage; then detailed metrics are off (docs/operations.md) and the throttling stays
+    _, stage_resource = _only(monitored.resources("AWS::ApiGateway::Stage"))
+    (method_settings,) = stage_resource["Properties"]["MethodSettings"]
+    assert method_settings["MetricsEnabled"] is False
+    assert (method_settings["ThrottlingRateLimit"], method_settings["ThrottlingBurstLimit"]) == (10, 20)
+
+
+# ------------------------------------------------------------------------ two APIs, one stack
+def test_two_monitored_apis_share_one_stack_without_clashing() -> None:
+    # given two APIs in one stack, each with alarms and a dashboard
+    stack = Stack(cdk.App(context=load_cdk_context()), "Platform")
+    apis = [ListImagesApi(stack, name) for name in ("Production", "Staging")]
+    for api in apis:
+        api.add_alarms()
+        api.add_dashboard()
+    template = Template.from_stack(stack)
+    # then each has its own alarms, topic and dashboard, and its log metrics in a namespace of its own
+    template.resource_count_is("AWS::CloudWatch::Alarm", 2 * len(EXPECTED_ALARMS))
+    template.resource_count_is("AWS::SNS::Topic", 2)
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 2)
+    namespaces = {api.monitoring.log_metrics_namespace for api in apis}
+    assert len(namespaces) == 2
+    # and the three packs find nothing
+    for pack in (AwsSolutionsChecks, ServerlessChecks, NIST80053R5Checks):
+        assert pack().validate_scope(stack).violations == []
+
+
+# ------------------------------------------------------------------------------ ListImagesStack
+def _counts(stack: Stack) -> dict[str, int]:
+    types = [r["Type"] for r in Template.from_stack(stack).to_json()["Resources"].values()]
+    watched = (
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+    )
+    return {name.split("::")[-1]: types.count(name) for name in (*watched, "AWS::Logs::MetricFilter")}
+
+
+def test_the_stack_adds_nothing_for_operators_by_default(default_template: dict[str, Any]) -> None:
+    # given the default stack (make deploy without monitoring context)
+    types = [r["Type"] for r in default_template["Resources"].values()]
+    # then it has no alarm, dashboard, topic or metric filter: nothing billed, nobody paged
+    assert not {"AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::SNS::Topic"} & set(types)
+    assert "AWS::Logs::MetricFilter" not in types
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        # a destination turns the alarms on
+        (MonitoringOptions(alarm_email_addresses=[EMAIL]), (5, 0, 1, 1, 1)),
+        # alarms asked for without a destination: a created topic nobody is subscribed to yet
+        (MonitoringOptions(alarms=True), (5, 0, 1, 0, 1)),
+        # the dashboard alone (its graphs read both log metrics)
+        (MonitoringOptions(dashboard=True), (0, 1, 0, 0, 2)),
+        (MonitoringOptions(), (0, 0, 0, 0, 0)),
+    ],
+    ids=["email", "alarms-only", "dashboard-only", "defaults"],
+)
+def test_stack_monitoring_options(options: MonitoringOptions, expected: tuple[int, ...]) -> None:
+    counts = _counts(build_stack(monitoring=options))
+    assert tuple(counts.values()) == expected, counts
+
+
+def test_the_stack_imports_an_existing_topic_through_a_function_of_the_stack() -> None:
+    # given options naming an existing topic, made once the stack exists (as app.py does)
+    stack = build_stack(
+        monitoring=lambda s: MonitoringOptions(alarm_topic=sns.Topic.from_topic_arn(s, "OnCall", TOPIC_ARN))
+    )
+    # then the alarms notify it and the stack creates no topic
+    assert _alarm_actions(stack) == [[TOPIC_ARN]] * len(EXPECTED_ALARMS)
+    assert _counts(stack)["Topic"] == 0
+
+
+def test_alarms_turned_off_with_a_destination_is_refused() -> None:
+    with pytest.raises(ValueError, match="alarms=False contradicts"):
+        MonitoringOptions(alarms=False, alarm_email_addresses=[EMAIL])
+
+
+# -------------------------------------------------------------------------- app.py context keys
+def _monitoring_options(context: dict[str, object]) -> MonitoringOptions:
+    return monitoring_options_from_context(Stack(cdk.App(context=context), "Host"))
+
+
+def test_context_keys_become_monitoring_options() -> None:
+    # given -c strings as the issue's check passes them
+    options = _monitoring_options(
+        {"list-images:alarms": "true", "list-images:dashboard": "true", "list-images:alarm-email": EMAIL}
+    )
+    # then they are typed options
+    assert options == MonitoringOptions(alarms=True, dashboard=True, alarm_email_addresses=[EMAIL])
+    # and several addresses are comma-separated; JSON booleans from cdk.json are accepted
+    assert _monitoring_options(
+        {"list-images:alarm-email": f"{EMAIL}, oncall@example.org", "list-images:dashboard": True}
+    ) == MonitoringOptions(alarm_email_addresses=[EMAIL, "oncall@example.org"], dashboard=True)
+
+
+def test_the_topic_arn_key_imports_the_topic() -> None:
+    options = _monitoring_options({"list-images:alarm-topic-arn": TOPIC_ARN})
+    assert options.alarm_topic is not None
+    assert options.alarm_topic.topic_arn == TOPIC_ARN
+    assert options.alarms_enabled
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"list-images:alarms": "yes"}, "list-images:alarms: expected true or false, got 'yes'"),
+        ({"list-images:dashboard": "1"}, "list-images:dashboard: expected true or false"),
+        ({"list-images:alarm-email": "ops"}, "list-images:alarm-email: expected an email address"),
+        (
+            {"list-images:alarm-topic-arn": "on-call"},
+            "list-images:alarm-topic-arn: expected an SNS topic ARN",
+        ),
+        (
+            {"list-images:alarms": "false", "list-images:alarm-email": EMAIL},
+            "list-images:alarms=false contradicts list-images:alarm-email",
+        ),
+        (
+            {"list-images:alarm-email": EMAIL, "list-images:alarm-topic-arn": TOPIC_ARN},
+            "list-images:alarm-email and list-images:alarm-topic-arn: give one",
+        ),
+        ({"list-images:alarm": "true"}, "unknown context key(s) list-images:alarm;"),
+    ],
+)
+def test_bad_monitoring_context_fails_naming_the_key(context: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _monitoring_options(context)
+
+
+def test_the_api_options_accept_the_monitoring_keys_as_known() -> None:
+    # given only monitoring keys; when the construct's options are read
+    context = {f"{CONTEXT_PREFIX}{option.key}": "" for option in MONITORING_CONTEXT_OPTIONS}
+    context[f"{CONTEXT_PREFIX}dashboard"] = "true"
+    # then none is an unknown key, and the construct keeps its defaults
+    assert api_options_from_context(Stack(cdk.App(context=context), "Host")) == ListImagesApiOptions()
+
+
+def test_the_app_with_alarms_dashboard_and_email_synthesizes_under_the_nag_packs(tmp_path: Path) -> None:
+    # given the app as app.py builds it, with the issue's context and the three packs registered
+    context = {
+        **load_cdk_context(),
+        "list-images:alarms": "true",
+        "list-images:dashboard": "true",
+        "list-images:alarm-email": EMAIL,
+    }
+    app = cdk.App(context=context, outdir=str(tmp_path))
+    ListImagesStack(
+        app,
+        "ListImagesStack",
+        api_options=api_options_from_context,
+        monitoring=monitoring_options_from_context,
+    )
+    register_nag_packs(app)
+    # when synthesized; then no pack objects (a finding would raise) and the stack holds what was asked
+    assembly = app.synth()
+    template = assembly.get_stack_by_name("ListImagesStack").template
+    types = [r["Type"] for r in template["Resources"].values()]
+    assert types.count("AWS::CloudWatch::Alarm") == len(EXPECTED_ALARMS)
+    assert types.count("AWS::CloudWatch::Dashboard") == 1
+    (subscription,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"]
+    assert subscription["Properties"]["Endpoint"] == EMAIL
