@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["acknowledge_accepted_findings"]
 
+_ACKNOWLEDGED_RULES = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+_ANNOTATION_PREFIX = "Annotation"
+
 
 def acknowledge_accepted_findings(construct: ListImagesApi) -> None:
     """Acknowledge the findings this design accepts, given the construct's parts and options."""
@@ -59,7 +62,16 @@ def acknowledge_accepted_findings(construct: ListImagesApi) -> None:
 
 
 def _acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
-    Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    try:
+        Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    except RuntimeError as error:
+        if "InvalidValidationId" not in str(error):
+            raise
+        # aws-cdk-lib 2.257 (and later releases up to some point) splits an id on every '::', so it refuses a
+        # granular finding such as AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:...]. Record it as newer
+        # releases do: cdk-nag reads this metadata (an "Annotation::" prefix removed) on the construct and its
+        # scopes.
+        construct.node.add_metadata(_ACKNOWLEDGED_RULES, {f"{_ANNOTATION_PREFIX}::{rule_id}": reason})
 
 
 # Reasons for the accepted nag findings; docs/security.md lists them too.

@@ -29,9 +29,10 @@ from typing import Any
 
 import pytest
 
+from tests.wheel_support import REPO_ROOT, run
+
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 EMBEDDING_APP_DIR = Path(__file__).resolve().parent / "embedding_app"
 PACKAGE = "pcluster_list_images_cdk"
 HANDLER = "listimages.handler.handle"
@@ -45,40 +46,6 @@ PARENT_SCOPED_NAMES = frozenset(
 )
 # Properties ending in "Name" that name no resource: the metric an alarm reads, the sender name of a topic.
 NOT_RESOURCE_NAMES = frozenset({("AWS::CloudWatch::Alarm", "MetricName"), ("AWS::SNS::Topic", "DisplayName")})
-# What the wheel build reads is copied; VCS data, environments, caches and build output are not (setuptools
-# writes build/ and *.egg-info next to the sources, which must not happen in the working tree).
-_NOT_COPIED = shutil.ignore_patterns(
-    ".git", ".venv", "node_modules", "cdk.out", "build", "dist", "*.egg-info", "__pycache__", ".*cache*"
-)
-_SUBPROCESS_TIMEOUT_SECONDS = 600
-
-
-def run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` with its output captured; the caller asserts on the outcome and shows the output."""
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=_SUBPROCESS_TIMEOUT_SECONDS, check=False, **options
-    )
-
-
-def build_wheel(source: Path, workdir: Path) -> Path:
-    """Build the project's wheel from a copy of ``source``; return its path."""
-    tree = workdir / "source"
-    shutil.copytree(source, tree, ignore=_NOT_COPIED)
-    built = run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(workdir / "dist"),
-            str(tree),
-        ]
-    )
-    assert built.returncode == 0, built.stdout + built.stderr
-    (wheel,) = (workdir / "dist").glob("*.whl")
-    return wheel
 
 
 def create_environment_with_wheel(path: Path, wheel: Path) -> tuple[Path, Path]:
@@ -144,10 +111,10 @@ class EmbeddingRun:
 
 
 @pytest.fixture(scope="module")
-def embedding_run(tmp_path_factory: pytest.TempPathFactory) -> EmbeddingRun:
-    """Build, install, and synthesize the embedding app once for this module."""
+def embedding_run(tmp_path_factory: pytest.TempPathFactory, built_wheel: Path) -> EmbeddingRun:
+    """Install the wheel and synthesize the embedding app once for this module."""
     workdir = tmp_path_factory.mktemp("embedding")
-    wheel = build_wheel(REPO_ROOT, workdir)
+    wheel = built_wheel
     python, site_packages = create_environment_with_wheel(workdir / "venv", wheel)
     app_dir = workdir / "user-app"  # outside the repository: its infra/ and runtime/ are not importable
     app_dir.mkdir()
