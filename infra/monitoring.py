@@ -1,12 +1,14 @@
 """ListImagesMonitoring: metrics, alarms, an alarm topic and a dashboard for one listImages API.
 
-It watches one API Gateway stage and the Lambda function behind it::
+``ListImagesApi`` creates one on first use and exposes it through its own methods::
 
-    monitoring = ListImagesMonitoring(
-        self, "Monitoring", stage=api.deployment_stage, function=function, function_log_group=log_group
-    )
-    monitoring.add_alarms(email_addresses=["ops@example.com"])  # or topic=... / alarm_action=...
-    monitoring.add_dashboard()
+    api = ListImagesApi(self, "ListImages")
+    api.add_alarms(email_addresses=["ops@example.com"])  # or topic=... / alarm_action=...
+    api.add_dashboard()
+
+It watches any API Gateway stage and the Lambda function behind it, so it can also be built directly
+(``ListImagesMonitoring(self, "Monitoring", stage=..., function=..., function_log_group=...)``), e.g. to
+subclass it with other thresholds.
 
 Metrics come from three places: API Gateway's stage metrics (``ApiName`` + ``Stage``, free, sent without
 detailed metrics), Lambda's function metrics (``FunctionName``) and two metric filters on the function's
@@ -99,7 +101,7 @@ class ListImagesMonitoring(Construct):
     SERVER_ERRORS_THRESHOLD = 5
     # p99 latency as a share of the function's timeout: past it the slowest requests are a few seconds
     # from being cut off (a timeout is a 5XX). Normal p99 is far lower: the runtime stops reading AWS pages
-    # while a worst-case call still fits (see RUNTIME_CALL_RESERVE_SECONDS).
+    # while a worst-case call still fits (validation.RUNTIME_CALL_RESERVE_SECONDS).
     LATENCY_SHARE_OF_TIMEOUT = 0.8
     # Every function error is serious: the handler turns every exception into an HTTP answer, so Lambda
     # counts only timeouts, out-of-memory kills and failed initialisation (a broken deployment).
