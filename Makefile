@@ -12,7 +12,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export MOTO_EC2_LOAD_DEFAULT_AMIS := false
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local local-aws test lint typecheck unit synth deploy deploy-moto bench fuzz clean
+.PHONY: setup local local-aws test lint typecheck unit synth deploy deploy-moto bench fuzz models clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -75,6 +75,10 @@ bench: setup
 ## handler), with a new seed each run: ARGS="--seed N" repeats one. CI runs a bounded one (tests/e2e).
 fuzz: setup
 	$(PY) -m fuzz $(ARGS)
+
+## Regenerate the trimmed botocore models of the Lambda asset (after upgrading botocore; a test says when).
+models: setup
+	$(PY) -m tools.botocore_models
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

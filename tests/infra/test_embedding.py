@@ -36,6 +36,11 @@ pytestmark = pytest.mark.slow
 EMBEDDING_APP_DIR = Path(__file__).resolve().parent / "embedding_app"
 PACKAGE = "pcluster_list_images_cdk"
 HANDLER = "listimages.handler.handle"
+# The trimmed botocore models in the repository's runtime, relative to the asset root.
+TRIMMED_MODELS = {
+    path.relative_to(REPO_ROOT / "runtime").as_posix()
+    for path in (REPO_ROOT / "runtime" / "listimages" / "botocore_data").rglob("service-2.json")
+}
 # Names scoped to their parent resource, not to the account and Region: equal values do not collide.
 PARENT_SCOPED_NAMES = frozenset(
     {
@@ -249,6 +254,9 @@ def test_lambda_asset_is_staged_from_the_installed_package(embedding_run: Embedd
     for code_key in code_keys:
         staged = staged_dirs[code_key]
         assert (staged / "listimages" / "handler.py").is_file()
+        # with the trimmed botocore models the runtime loads (package data of the wheel)
+        shipped_models = {path.relative_to(staged).as_posix() for path in staged.rglob("service-2.json")}
+        assert shipped_models == TRIMMED_MODELS, code_key
         assert not any(staged.rglob("*.pyc")), code_key
         assert not any(staged.rglob("__pycache__")), code_key
 
