@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -129,34 +130,36 @@ def _signed_by(auth: SigV4Auth, url: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("signed_headers", "received_path_and_query", "error_type", "wording"),
+    ("signing", "received_path_and_query", "error_type", "wording"),
     [
         (
-            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", LocalCredentials("testing", "not-it"), REGION),
+            lambda: sign(
+                "GET", f"http://{HOST}{PATH_AND_QUERY}", LocalCredentials("testing", "not-it"), REGION
+            ),
             PATH_AND_QUERY,
             "InvalidSignatureException",
             "does not match",
         ),
         (
-            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION),
+            lambda: sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION),
             "/prod/images/custom?imageStatus=FAILED",
             "InvalidSignatureException",
             "does not match",
         ),
         (
-            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION),
+            lambda: sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION),
             "/prod/v3/images/custom?imageStatus=AVAILABLE",
             "InvalidSignatureException",
             "does not match",
         ),
         (
-            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, "eu-west-1"),
+            lambda: sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, "eu-west-1"),
             PATH_AND_QUERY,
             "InvalidSignatureException",
             "region",
         ),
         (
-            _signed_by(
+            lambda: _signed_by(
                 SigV4Auth(Credentials("testing", "testing"), "lambda", REGION),
                 f"http://{HOST}{PATH_AND_QUERY}",
             ),
@@ -165,7 +168,7 @@ def _signed_by(auth: SigV4Auth, url: str) -> dict[str, str]:
             "service",
         ),
         (
-            sign(
+            lambda: sign(
                 "GET",
                 f"http://{HOST}{PATH_AND_QUERY}",
                 LocalCredentials("AKIDSOMEONEELSE", "testing"),
@@ -179,10 +182,11 @@ def _signed_by(auth: SigV4Auth, url: str) -> dict[str, str]:
     ids=["wrong-secret", "changed-query", "changed-path", "wrong-region", "wrong-service", "unknown-key"],
 )
 def test_a_signature_that_does_not_fit_the_request_or_the_credentials_is_refused(
-    signed_headers: dict[str, str], received_path_and_query: str, error_type: str, wording: str
+    signing: Callable[[], dict[str, str]], received_path_and_query: str, error_type: str, wording: str
 ) -> None:
-    # given: a well-formed, fresh signature made with something other than what the gateway expects
-    received = _received(received_path_and_query, signed_headers)
+    # given: a well-formed, fresh signature (made now, not at collection time: it must not expire while
+    # the rest of the suite runs) made with something other than what the gateway expects
+    received = _received(received_path_and_query, signing())
 
     # when: it is verified against testing/testing in us-east-1
     rejection = verify(received, CREDENTIALS, REGION)
@@ -206,13 +210,13 @@ def _signed_over_canonical_query() -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("signed_headers", "sent", "accepting_candidate"),
+    ("signing", "sent", "accepting_candidate"),
     [
         # sent with lower-case percent-encoding, which only the decoded (canonical) reading matches
-        (_signed_over_canonical_query(), "/prod/images/custom?imageStatus=FAILED&nextToken=a%2bb", 0),
+        (_signed_over_canonical_query, "/prod/images/custom?imageStatus=FAILED&nextToken=a%2bb", 0),
         # signed and sent with a raw '+', which the canonical reading would take for a space
         (
-            sign(
+            lambda: sign(
                 "GET",
                 f"http://{HOST}/prod/images/custom?imageStatus=FAILED&nextToken=a+b",
                 CREDENTIALS,
@@ -225,9 +229,10 @@ def _signed_over_canonical_query() -> dict[str, str]:
     ids=["canonical-query", "query-as-written"],
 )
 def test_both_query_canonicalisations_refuse_a_changed_query(
-    signed_headers: dict[str, str], sent: str, accepting_candidate: int
+    signing: Callable[[], dict[str, str]], sent: str, accepting_candidate: int
 ) -> None:
-    # given: a request that only one of the verifier's two query canonicalisations accepts
+    # given: a request that only one of the verifier's two query canonicalisations accepts (signed now)
+    signed_headers = signing()
     provided = signed_headers["Authorization"].rsplit("Signature=", 1)[1]
     names = signed_headers["Authorization"].split("SignedHeaders=", 1)[1].split(",")[0].split(";")
 
