@@ -1,4 +1,4 @@
-"""The README stays true to the code: arguments, defaults, context keys, nag acknowledgments."""
+"""The docs stay true to the code: arguments, defaults, context keys, nag acknowledgments, make commands."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ import app
 from infra.list_images_api import ListImagesApi
 from tests.synth_support import CONFIGURATIONS, REPO_ROOT, synthesize_configuration
 
-DOC = (REPO_ROOT / "README.md").read_text()
+CONSTRUCT_DOC = (REPO_ROOT / "docs" / "construct.md").read_text()
+SECURITY_DOC = (REPO_ROOT / "docs" / "security.md").read_text()
+# Every page a reader may copy a `make` command from.
+PAGES_WITH_COMMANDS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"
 # app.py's context-key tables (key after the prefix -> construct argument), one per value type.
 _CONTEXT_TABLES = [table for table, _, _ in app._PARSERS]
 
 
-def _table_rows(first_header: str) -> list[list[str]]:
-    """Cells of the markdown table whose first header cell is ``first_header``."""
-    lines = DOC.splitlines()
+def _table_rows(doc: str, first_header: str) -> list[list[str]]:
+    """Cells of the markdown table in ``doc`` whose first header cell is ``first_header``."""
+    lines = doc.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
     rows = []
     for line in lines[start + 2 :]:
@@ -44,7 +47,7 @@ def test_argument_table_matches_the_constructor() -> None:
         for name, parameter in inspect.signature(ListImagesApi.__init__).parameters.items()
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY
     }
-    documented = {row[0].strip("`"): row[1] for row in _table_rows("Argument")}
+    documented = {row[0].strip("`"): row[1] for row in _table_rows(CONSTRUCT_DOC, "Argument")}
     # then the same arguments are documented, in order, with their real defaults
     assert list(documented) == list(parameters)
     assert documented == {name: _rendered_default(default) for name, default in parameters.items()}
@@ -55,7 +58,8 @@ def test_context_keys_match_app_py() -> None:
     code_keys = {
         app.CONTEXT_PREFIX + key: argument for table in _CONTEXT_TABLES for key, argument in table.items()
     }
-    documented = {row[2].strip("`"): row[0].strip("`") for row in _table_rows("Argument") if row[2] != "—"}
+    rows = _table_rows(CONSTRUCT_DOC, "Argument")
+    documented = {row[2].strip("`"): row[0].strip("`") for row in rows if row[2] != "—"}
     # then every key is documented against the argument it sets
     assert documented == code_keys
 
@@ -79,7 +83,7 @@ def test_every_acknowledgment_is_documented_with_its_reason_on_its_construct() -
     acknowledged = set().union(*(_acknowledgments(name) for name in CONFIGURATIONS))
     documented = {
         (rule.strip("`"), path.strip("`"), reason)
-        for rule, paths, reason in _table_rows("Rule")
+        for rule, paths, reason in _table_rows(SECURITY_DOC, "Rule")
         for path in paths.split(", ")
     }
     # then the documented table is exactly what the code acknowledges, where and why
@@ -116,9 +120,15 @@ def _make_recipes() -> dict[str, str]:
 
 
 def test_documented_make_commands_exist_and_pass_their_context_options() -> None:
-    # given every `make <target> ARGS="..."` the README shows, and the Makefile
+    # given every `make <target> ARGS="..."` the README and docs/ show, and the Makefile
     recipes = _make_recipes()
-    commands = re.findall(r"(?:^|`)make ([a-z][a-z-]*)(?: ARGS=\"([^\"]*)\")?", DOC, re.MULTILINE)
+    commands = [
+        command
+        for page in PAGES_WITH_COMMANDS
+        for command in re.findall(
+            r"(?:^|`)make ([a-z][a-z-]*)(?: ARGS=\"([^\"]*)\")?", page.read_text(), re.MULTILINE
+        )
+    ]
     known_keys = {app.CONTEXT_PREFIX + key for table in _CONTEXT_TABLES for key in table}
     # then every documented target exists
     assert commands
@@ -126,6 +136,6 @@ def test_documented_make_commands_exist_and_pass_their_context_options() -> None
     # and every context key given in an example is one app.py reads
     for _, args in commands:
         assert set(re.findall(r"-c (list-images:[a-z-]+)=", args)) <= known_keys, args
-    # and synth and deploy hand ARGS to the CDK CLI (the README says synth takes deploy's options)
+    # and synth and deploy hand ARGS to the CDK CLI (the docs say synth takes deploy's options)
     for target in ("synth", "deploy"):
         assert "$(ARGS)" in recipes[target], recipes[target]
