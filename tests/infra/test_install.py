@@ -36,9 +36,8 @@ HANDLER = "listimages.handler.handle"
 def declared_requirement(name: str, extra: str = "cdk") -> str:
     """The requirement on ``name`` in the package's ``extra``, as pyproject.toml declares it."""
     metadata = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-    (requirement,) = [
-        line for line in metadata["project"]["optional-dependencies"][extra] if re.match(rf"{name}\b", line)
-    ]
+    requirements: list[str] = metadata["project"]["optional-dependencies"][extra]
+    (requirement,) = [line for line in requirements if re.match(rf"{name}\b", line)]
     return requirement
 
 
