@@ -294,3 +294,32 @@ def test_temporary_credentials_verify_with_their_own_session_token() -> None:
     # when/then: it verifies
     assert headers["X-Amz-Security-Token"] == "the-session-token"
     assert verify(_received(PATH_AND_QUERY, headers), TEMPORARY, REGION) is None
+
+
+@pytest.mark.parametrize("host", ["[", "a]b:80", "[::1", "\u00e9\u00e9"])
+def test_a_host_header_that_is_no_url_host_is_verified_like_any_other(host: str) -> None:
+    # given: a request signed over a Host header that cannot be parsed as a URL's host ("Invalid IPv6 URL")
+    headers = sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION, headers={"Host": host})
+    path, _, query = PATH_AND_QUERY.partition("?")
+
+    # when: it is verified as sent, and with another Host
+    as_signed = verify(SignedRequest("GET", path, query, headers, b""), CREDENTIALS, REGION)
+    other_host = verify(
+        SignedRequest("GET", path, query, {**headers, "Host": HOST}, b""), CREDENTIALS, REGION
+    )
+
+    # then: a verdict, no exception: the signature holds for the Host it covers and no other
+    assert as_signed is None
+    assert other_host is not None
+    assert other_host.error_type == "InvalidSignatureException"
+
+
+def test_a_signature_with_non_ascii_characters_is_refused_not_an_error() -> None:
+    # given: a signed request whose Signature was replaced by non-ASCII text (hmac refuses non-ASCII str)
+    headers = sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION)
+    headers["Authorization"] = headers["Authorization"].rsplit("Signature=", 1)[0] + "Signature=\u00e9\u00e9"
+
+    # when/then: it is an invalid signature
+    rejection = verify(_received(PATH_AND_QUERY, headers), CREDENTIALS, REGION)
+    assert rejection is not None
+    assert rejection.error_type == "InvalidSignatureException"
