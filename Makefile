@@ -12,17 +12,22 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export MOTO_EC2_LOAD_DEFAULT_AMIS := false
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local local-aws test lint typecheck unit synth deploy bench fuzz clean
+.PHONY: setup local local-aws test lint typecheck unit synth deploy deploy-moto bench fuzz models clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml
+# setuptools prints an "Editable installation" box for every editable install: informational only here
+# (no folder is named like the package), so it is filtered out by its message.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Python packages (1-2 min)..."
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -c constraints.txt -e '.[cdk,dev]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm not found: install Node.js 22 or 24 (LTS)" >&2; exit 1; }
+	@echo "Installing the pinned CDK CLI (npm ci, under a minute)..."
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -42,17 +47,26 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
+	@echo "mypy --strict (about 1 min)..."
 	$(VENV)/bin/mypy
 
 unit: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 synth: setup
+	@echo "Synthesizing (about 20 s)..."
 	$(CDK) synth --quiet $(ARGS)
 
 ## Command 3 (needs an AWS account and credentials): deploy with cdk-nag enforced.
+# Credentials are checked first (seconds), not after a 15 s synth.
 deploy: setup
+	@$(PY) scripts/check_deploy_credentials.py $(ARGS)
+	@echo "Synthesizing (about 20 s), then deploying with CloudFormation..."
 	$(CDK) deploy $(ARGS)
+
+## The deploy proof without an AWS account: bootstrap, deploy, update, destroy on moto (also in `make test`).
+deploy-moto: setup
+	$(PY) -m pytest tests/deploy -q $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) bench/run.py
@@ -61,6 +75,10 @@ bench: setup
 ## handler), with a new seed each run: ARGS="--seed N" repeats one. CI runs a bounded one (tests/e2e).
 fuzz: setup
 	$(PY) -m fuzz $(ARGS)
+
+## Regenerate the trimmed botocore models of the Lambda asset (after upgrading botocore; a test says when).
+models: setup
+	$(PY) -m tools.botocore_models
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -5,11 +5,13 @@ Example
 >>> client = ListImagesClient("https://abc123.execute-api.us-east-1.amazonaws.com/prod")
 >>> page = client.list_images_page("AVAILABLE")            # one page: {"images": [...], "nextToken"?: ...}
 >>> images = list(client.iter_images("FAILED", region="eu-west-1"))   # every page, following nextToken
+>>> local = ListImagesClient.local()    # the endpoint `make local` serves, signed with its fake key
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import math
 import re
@@ -27,6 +29,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .local_endpoint import (
+    LOCAL_ACCESS_KEY_ID,
+    LOCAL_ENDPOINT_URL,
+    LOCAL_SECRET_ACCESS_KEY,
+    LOCAL_SIGNING_REGION,
+)
+
 IMAGE_STATUSES: Final = ("AVAILABLE", "PENDING", "FAILED")
 LIST_IMAGES_PATH: Final = "/images/custom"
 # The path ParallelCluster's own generated clients call; same behaviour.
@@ -40,7 +49,10 @@ _EXECUTE_API_HOST = re.compile(
     r"^[a-z0-9][a-z0-9-]*\.execute-api\.(?P<region>[a-z0-9-]+)\.(vpce\.)?amazonaws\.com(\.cn)?$"
 )
 _ROUTE_SUFFIXES: Final = ("/v3/images/custom", "/images/custom")
-_DEFAULT_TIMEOUT_SECONDS: Final = 35.0  # a little over API Gateway's 29 s integration limit
+DEFAULT_TIMEOUT_SECONDS: Final = 35.0  # a little over API Gateway's 29 s integration limit
+# API Gateway's answer to a request for a path (or stage) it does not serve, signed or not.
+_NO_SUCH_ROUTE_MESSAGE: Final = "Missing Authentication Token"
+_LOCAL_HINT: Final = "for `make local`, use ListImagesClient.local() or `list-images --local`"
 
 
 class ListImagesClientError(Exception):
@@ -66,6 +78,27 @@ class ListImagesClientError(Exception):
 
 class ListImagesConfigurationError(ListImagesClientError):
     """The client cannot be set up: unusable endpoint URL, no Region to sign for, broken AWS config."""
+
+
+class ListImagesSigningRegionError(ListImagesConfigurationError):
+    """No Region to sign for: the endpoint is not an `execute-api` URL and botocore has no Region.
+
+    Attributes
+    ----------
+    endpoint:
+        The endpoint URL as given.
+    loopback:
+        Whether the endpoint is on this machine (as `make local`'s is).
+    """
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__(
+            f'cannot tell the Region to sign requests for {endpoint!r}: pass signing_region="<the Region '
+            'the API is deployed in>" to ListImagesClient, or set a default Region for botocore '
+            f"(AWS_REGION, or region in your AWS profile){_local_hint(endpoint)}"
+        )
+        self.endpoint = endpoint
+        self.loopback = _is_loopback(endpoint)
 
 
 class ListImagesCredentialsError(ListImagesConfigurationError):
@@ -117,14 +150,18 @@ class ListImagesApiError(ListImagesClientError):
         The HTTP status code (400, 403, 500, ...).
     message:
         The `message` of the endpoint's JSON error body (or the HTTP reason when there is none).
+    hint:
+        What the answer most likely means, when the client can tell (e.g. a wrong URL or stage), or None.
     """
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.hint = hint
 
     def __str__(self) -> str:
-        return f"HTTP {self.status}: {self.message}"
+        text = f"HTTP {self.status}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
 
 
 class ListImagesThrottledError(ListImagesApiError):
@@ -167,6 +204,30 @@ def retry_after_seconds(value: str, *, now: datetime | None = None) -> int | Non
         when = when.replace(tzinfo=UTC)
     wait = (when - (now or datetime.now(UTC))).total_seconds()
     return max(0, math.ceil(wait))
+
+
+def _is_loopback(endpoint: str) -> bool:
+    try:
+        host = urlsplit(endpoint).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _local_hint(endpoint: str) -> str:
+    """ "; <how to call `make local`>" for a loopback endpoint, else ""."""
+    return f"; {_LOCAL_HINT}" if _is_loopback(endpoint) else ""
+
+
+def _checked_timeout(timeout: float) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+        raise ListImagesConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
 
 
 def _checked_endpoint(endpoint: str) -> str:
@@ -246,14 +307,16 @@ class ListImagesClient:
     path:
         `LIST_IMAGES_PATH` (default) or `LIST_IMAGES_V3_PATH`.
     timeout:
-        Seconds to wait for the endpoint to connect and answer.
+        Seconds to wait for the endpoint to connect and answer (a positive number; default 35).
 
     Raises
     ------
     ListImagesCredentialsError
         botocore finds no credentials, or its credential source fails.
+    ListImagesSigningRegionError
+        No Region to sign for (pass `signing_region`).
     ListImagesConfigurationError
-        The endpoint URL is unusable, no Region to sign for, or the AWS configuration is broken.
+        The endpoint URL or timeout is unusable, or the AWS configuration is broken.
     """
 
     def __init__(
@@ -264,9 +327,10 @@ class ListImagesClient:
         credentials: Credentials | None = None,
         botocore_session: botocore.session.Session | None = None,
         path: str = LIST_IMAGES_PATH,
-        timeout: float = _DEFAULT_TIMEOUT_SECONDS,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         base_url = _checked_endpoint(endpoint)
+        checked_timeout = _checked_timeout(timeout)
         session = botocore_session or botocore.session.Session()
         try:
             region = (
@@ -275,21 +339,56 @@ class ListImagesClient:
         except BotoCoreError as error:  # e.g. ProfileNotFound, ConfigParseError
             raise ListImagesConfigurationError(f"cannot read the AWS configuration: {error}") from None
         if not region:
-            raise ListImagesConfigurationError(
-                f"cannot tell the Region to sign requests for {endpoint!r}: pass the signing Region"
-            )
+            raise ListImagesSigningRegionError(endpoint)
         try:
             resolved_credentials = credentials or session.get_credentials()
         except (BotoCoreError, ClientError, ValueError, OSError) as error:
             raise _credential_failure(error) from None
         if resolved_credentials is None:
-            raise ListImagesCredentialsError("no AWS credentials found to sign the request")
+            raise ListImagesCredentialsError(
+                f"no AWS credentials found to sign the request{_local_hint(endpoint)}"
+            )
         self.url = base_url + path
         self.signing_region: str = region
         self._credentials = resolved_credentials
-        self._timeout = timeout
+        self._timeout = checked_timeout
         # Redirects are never followed: see ListImagesRedirectError.
         self._opener = urllib.request.build_opener(_RefuseRedirects())
+
+    @classmethod
+    def local(
+        cls,
+        endpoint: str = LOCAL_ENDPOINT_URL,
+        *,
+        signing_region: str = LOCAL_SIGNING_REGION,
+        path: str = LIST_IMAGES_PATH,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> ListImagesClient:
+        """A client for the endpoint `make local` serves, signing with its fake key ("testing").
+
+        Your own AWS credentials are never used (nor sent to the local endpoint).
+
+        Parameters
+        ----------
+        endpoint:
+            The local endpoint's URL; by default what `make local` serves (http://127.0.0.1:8080/prod).
+            Give it when `make local` runs on another port (`make local ARGS="--port 9000"`).
+        signing_region:
+            The local API's Region (`make local ARGS="--region ..."`; default us-east-1).
+        path, timeout:
+            As for `ListImagesClient`.
+
+        Example
+        -------
+        >>> ListImagesClient.local().list_images_page("AVAILABLE")
+        """
+        return cls(
+            endpoint,
+            signing_region=signing_region,
+            credentials=Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY),
+            path=path,
+            timeout=timeout,
+        )
 
     def list_images_page(
         self, image_status: str, *, region: str | None = None, next_token: str | None = None
@@ -326,7 +425,7 @@ class ListImagesClient:
             location = {name.lower(): value for name, value in headers.items()}.get("location")
             raise ListImagesRedirectError(status, location, self.url)
         if status >= 400:
-            raise _api_error(status, headers, body)
+            raise _api_error(status, headers, body, self.url)
         page = _json_or_none(body)
         if not isinstance(page, dict) or not isinstance(page.get("images"), list):
             raise ListImagesClientError(f"unexpected answer from {self.url} (HTTP {status}): {body[:200]!r}")
@@ -430,7 +529,7 @@ def _json_or_none(text: str) -> Any:
         return None
 
 
-def _api_error(status: int, headers: dict[str, str], body: str) -> ListImagesApiError:
+def _api_error(status: int, headers: dict[str, str], body: str, url: str) -> ListImagesApiError:
     decoded = _json_or_none(body)
     message = decoded.get("message") if isinstance(decoded, dict) else None
     if not isinstance(message, str):
@@ -438,4 +537,11 @@ def _api_error(status: int, headers: dict[str, str], body: str) -> ListImagesApi
     if status == 429:
         retry_after = {name.lower(): value for name, value in headers.items()}.get("retry-after")
         return ListImagesThrottledError(message, retry_after_seconds(retry_after) if retry_after else None)
+    if status == 403 and message == _NO_SUCH_ROUTE_MESSAGE:
+        # The request was signed, so this is API Gateway's answer for a path it does not serve.
+        hint = (
+            "API Gateway answers this for a URL it does not serve: check the endpoint's stage (or a "
+            f"custom domain's base path) in {url}"
+        )
+        return ListImagesApiError(status, message, hint=hint)
     return ListImagesApiError(status, message)

@@ -4,6 +4,7 @@ Examples
 --------
     list-images --image-status AVAILABLE --endpoint https://abc123.execute-api.us-east-1.amazonaws.com/prod
     list-images --image-status FAILED --region eu-west-1 --all --local
+    list-images --image-status AVAILABLE --all --local | head -3     # a closed pipe ends quietly
     LIST_IMAGES_ENDPOINT=https://images.example.com list-images --image-status PENDING \
         --endpoint-region us-east-1
 """
@@ -12,28 +13,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any, Final
 
-from botocore.credentials import Credentials
-
 from .api_client import (
+    DEFAULT_TIMEOUT_SECONDS,
     IMAGE_STATUSES,
     ListImagesApiError,
     ListImagesClient,
     ListImagesClientError,
+    ListImagesConfigurationError,
+    ListImagesSigningRegionError,
     ListImagesThrottledError,
 )
+from .local_endpoint import LOCAL_ENDPOINT_URL, LOCAL_SIGNING_REGION
 
 ENDPOINT_ENVIRONMENT_VARIABLE: Final = "LIST_IMAGES_ENDPOINT"
-# What `python -m local` serves by default; the client ships without local/, so these are repeated here
-# (tests/e2e checks that they match).
-LOCAL_ENDPOINT_URL: Final = "http://127.0.0.1:8080/prod"
-LOCAL_SIGNING_REGION: Final = "us-east-1"
-LOCAL_ACCESS_KEY_ID: Final = "testing"
-LOCAL_SECRET_ACCESS_KEY: Final = "testing"  # noqa: S105 - the emulator's well-known fake key, not a secret
 
 _EXIT_FAILURE: Final = 1
 _EXIT_INTERRUPTED: Final = 130  # 128 + SIGINT, what shells report for Ctrl-C
@@ -71,22 +69,50 @@ def _argument_parser() -> argparse.ArgumentParser:
         help="The Region the API is deployed in, to sign requests; needed for a custom domain when no "
         "Region is configured for botocore (read from execute-api URLs).",
     )
+    parser.add_argument(
+        "--timeout",
+        type=_timeout_seconds,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"How long to wait for each answer (default {DEFAULT_TIMEOUT_SECONDS:g}; API Gateway itself "
+        "gives up after 29).",
+    )
     return parser
+
+
+def _timeout_seconds(text: str) -> float:
+    """argparse type of --timeout: a positive, finite number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds < math.inf:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds")
+    return seconds
 
 
 def _client_for(arguments: argparse.Namespace) -> ListImagesClient:
     if arguments.local:
-        return ListImagesClient(
+        return ListImagesClient.local(
             LOCAL_ENDPOINT_URL,
             signing_region=arguments.endpoint_region or LOCAL_SIGNING_REGION,
-            credentials=Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY),
+            timeout=arguments.timeout,
         )
     endpoint = arguments.endpoint or os.environ.get(ENDPOINT_ENVIRONMENT_VARIABLE)
     if not endpoint:
         raise ListImagesClientError(
             f"no endpoint: pass --endpoint URL or --local, or set {ENDPOINT_ENVIRONMENT_VARIABLE}"
         )
-    return ListImagesClient(endpoint, signing_region=arguments.endpoint_region)
+    try:
+        return ListImagesClient(endpoint, signing_region=arguments.endpoint_region, timeout=arguments.timeout)
+    except ListImagesSigningRegionError as error:
+        # The client's own message names its Python argument; say it with this command's options.
+        local_hint = "; for `make local`, use --local" if error.loopback else ""
+        raise ListImagesConfigurationError(
+            f"cannot tell the Region to sign requests for {endpoint!r}: pass --endpoint-region REGION, the "
+            "Region the API is deployed in (--region only picks where to list images), or set AWS_REGION"
+            f"{local_hint}"
+        ) from None
 
 
 def _list_images(client: ListImagesClient, arguments: argparse.Namespace) -> dict[str, Any]:
@@ -106,6 +132,8 @@ def _print_error(error: ListImagesClientError) -> None:
         report["retryAfterSeconds"] = error.retry_after
     if isinstance(error, ListImagesApiError):
         report["statusCode"] = error.status
+        if error.hint:
+            report["hint"] = error.hint
     if error.resume_next_token is not None:
         # --all failed part-way: `--all --next-token <this>` carries on from the failed page.
         report["resumeNextToken"] = error.resume_next_token
@@ -114,6 +142,8 @@ def _print_error(error: ListImagesClientError) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status (0 on success, 1 on any failure, 2 on bad usage, 130 on Ctrl-C).
+
+    A reader that closes stdout early (`| head`) is a success: the output ends there, without an error.
 
     Parameters
     ----------
@@ -129,8 +159,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(json.dumps({"message": "interrupted"}), file=sys.stderr)
         return _EXIT_INTERRUPTED
-    print(json.dumps(result, indent=2))
+    _print_to_stdout(json.dumps(result, indent=2))
     return 0
+
+
+def _print_to_stdout(text: str) -> None:
+    """Print `text`; if the reader closed the pipe (`| head`), stop quietly: it has what it wanted."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # What is still buffered would fail again at the interpreter's final flush (a traceback and
+        # exit 120): point stdout at /dev/null first, as the Python docs advise (signal module, SIGPIPE).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 if __name__ == "__main__":

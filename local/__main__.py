@@ -18,13 +18,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from client.local_endpoint import LOCAL_ENDPOINT_URL, LOCAL_PORT
+
 from .endpoint import DEFAULT_REGION, LocalEndpoint
 from .faults import Fault
 from .servers import bind_local_port
-from .synth import SynthError, synthesize_template
+from .synth import SynthError, local_template
 from .template import TemplateError
 
-DEFAULT_PORT = 8080
+DEFAULT_PORT = LOCAL_PORT
 DEFAULT_EMULATOR_PAGE_SIZE = 10
 # The deployment's own bound on LIST_IMAGES_PAGE_SIZE (see the construct's page_size).
 MAX_PAGE_SIZE = 1000
@@ -55,6 +57,11 @@ def _argument_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--template", type=Path, help="serve this synthesized template (JSON) instead of running `cdk synth`"
+    )
+    parser.add_argument(
+        "--synth",
+        action="store_true",
+        help="run `cdk synth` even when nothing that goes into the template changed since the last one",
     )
     parser.add_argument(
         "--region", default=DEFAULT_REGION, help=f"the API's and function's Region (default {DEFAULT_REGION})"
@@ -128,16 +135,15 @@ def _examples(endpoint: LocalEndpoint, verify_sigv4: bool) -> str:
         lines.append(
             f"  curl -s -i {shlex.quote(requests[0])}    # unsigned: 403 Missing Authentication Token"
         )
-    client_defaults = (
-        endpoint.base_url == f"http://127.0.0.1:{DEFAULT_PORT}/prod" and region == DEFAULT_REGION
-    )
-    program = _list_images_program()
+    client_defaults = endpoint.base_url == LOCAL_ENDPOINT_URL and region == DEFAULT_REGION
+    program = _venv_program("list-images")
     if client_defaults and not endpoint.real_aws:
         cli = f"{program} --local"
     else:
         # The emulator's key pair has no session token: a token left in the shell would be refused.
         emulator_keys = (
-            "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN= AWS_SECURITY_TOKEN= "
+            f"AWS_ACCESS_KEY_ID={endpoint.credentials.access_key} "
+            f"AWS_SECRET_ACCESS_KEY={endpoint.credentials.secret_key} AWS_SESSION_TOKEN= AWS_SECURITY_TOKEN= "
         )
         prefix = "" if endpoint.real_aws else emulator_keys
         cli = f"{prefix}{program} --endpoint {endpoint.base_url} --endpoint-region {region}"
@@ -146,20 +152,29 @@ def _examples(endpoint: LocalEndpoint, verify_sigv4: bool) -> str:
         f"  {cli} --image-status PENDING --all         # follows nextToken",
         f"  {cli} --image-status FAILED --region {other_region} --all",
     ]
+    if not endpoint.real_aws:
+        # Double quotes inside, so that the shell quoting around it stays plain single quotes.
+        where = f"{json.dumps(endpoint.base_url)}, signing_region={json.dumps(region)}"
+        local_client = f"ListImagesClient.local({'' if client_defaults else where})"
+        python = (
+            "from pcluster_list_images_cdk.client.api_client import ListImagesClient; "
+            f'print({local_client}.list_images_page("AVAILABLE"))'
+        )
+        lines.append(f"  {_venv_program('python')} -c {shlex.quote(python)}")
     for faulted_region, fault in endpoint.faults.items():
         url = endpoint.url(v1_route, imageStatus="AVAILABLE", region=faulted_region)
         lines.append(f"  curl -s -i {signing}{shlex.quote(url)}    # injected fault: {fault.value}")
     return "\n".join(lines)
 
 
-def _list_images_program() -> str:
-    """The list-images command as pasted into a plain shell where `make local` runs: the venv's script.
+def _venv_program(name: str) -> str:
+    """The venv's ``name`` (list-images, python) as pasted into a plain shell where `make local` runs.
 
     `make` puts the venv on its own PATH, not on the user's, so a bare `list-images` would not be found.
     """
-    script = Path(sys.executable).parent / "list-images"
+    script = Path(sys.executable).parent / name
     if not script.exists():
-        return "list-images"
+        return name
     try:
         return shlex.quote(str(script.relative_to(Path.cwd())))
     except ValueError:
@@ -274,8 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.template:
             template = json.loads(arguments.template.read_text())
         else:
-            print("Synthesizing with the pinned CDK CLI (cdk-nag enforced)...", flush=True)
-            template = synthesize_template(region=arguments.region)
+            template = local_template(
+                region=arguments.region, force=arguments.synth, report=lambda line: print(line, flush=True)
+            )
         endpoint = LocalEndpoint(
             template,
             region=arguments.region,

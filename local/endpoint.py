@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from client.local_endpoint import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, LOCAL_SIGNING_REGION
+
 from . import sigv4
 from .emulator import EmulatedAws, environment
 from .faults import Fault
@@ -18,11 +20,11 @@ from .sigv4 import LocalCredentials
 from .template import ApiDefinition, TemplateError, api_from_template
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
-DEFAULT_REGION = "us-east-1"
-#: The emulator's well-known fake key pair (the same as `list-images --local` signs with).
+DEFAULT_REGION = LOCAL_SIGNING_REGION
+#: The emulator's well-known fake key pair: `ListImagesClient.local()` and `list-images --local` sign with it.
 EMULATOR_CREDENTIALS = LocalCredentials(
-    access_key="testing",
-    secret_key="testing",  # noqa: S106 - a fake key for the emulator, not a secret
+    access_key=LOCAL_ACCESS_KEY_ID,
+    secret_key=LOCAL_SECRET_ACCESS_KEY,
     account_id=DEFAULT_ACCOUNT_ID,
     user_arn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:user/local-developer",
     user_id="AIDALOCALDEVELOPER0001",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,56 +25,99 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_route53 as route53
 from aws_cdk.assertions import Template
 
-from infra.stack import ListImagesStack
+from pcluster_list_images_cdk import (
+    CustomDomain,
+    ListImagesApiOptions,
+    ListImagesStack,
+    LoggingOptions,
+    MonitoringOptions,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_ID = "ListImagesStack"
 # Construct id of the policy holding the function's permissions (its logical id starts ListImages<this>).
 FUNCTION_POLICY_ID = "FunctionPolicy"
 
-# Named configurations exercised by the infra suite. Values are plain data, as app.py passes them, except
-# the execution-logging enum (no context key sets it).
-CONFIGURATIONS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "private": {"private_vpc_endpoint_ids": ["vpce-0123456789abcdef0", "vpce-0fedcba9876543210"]},
-    "custom_domain_waf": {
+# Values the configurations pass in, spelt out in full (a test reads this module's text for them).
+ACCOUNT = "123456789012"
+CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-4567"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0123abcd-4567-89ef-0123-456789abcdef"
+BOUNDARY_ARN = "arn:aws:iam::123456789012:policy/DeveloperBoundary"
+WEB_ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/list-images/a1b2c3d4"
+HOSTED_ZONE_ID = "Z0123456789ABCDEFGHIJ"
+
+# Makes a configuration's options given the stack (references are imported into it, as app.py does).
+Configuration = Callable[[cdk.Stack], ListImagesApiOptions]
+Options = ListImagesApiOptions | Configuration | Mapping[str, Any] | None
+
+
+def vpc_endpoint(stack: cdk.Stack, endpoint_id: str) -> ec2.IInterfaceVpcEndpoint:
+    """An interface endpoint imported by id (the construct only needs its id)."""
+    return ec2.InterfaceVpcEndpoint.from_interface_vpc_endpoint_attributes(
+        stack, endpoint_id, vpc_endpoint_id=endpoint_id, port=443
+    )
+
+
+def imported_domain(stack: cdk.Stack, **overrides: Any) -> CustomDomain:
+    """images.example.com with an imported certificate and zone (example.com)."""
+    values: dict[str, Any] = {
         "domain_name": "images.example.com",
-        "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-4567",
-        "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
-        "hosted_zone_name": "example.com",
-        "disable_default_endpoint": True,
-        "web_acl_arn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/list-images/a1b2c3d4",
-    },
+        "certificate": acm.Certificate.from_certificate_arn(stack, "Certificate", CERTIFICATE_ARN),
+        "hosted_zone": route53.HostedZone.from_hosted_zone_attributes(
+            stack, "HostedZone", hosted_zone_id=HOSTED_ZONE_ID, zone_name="example.com"
+        ),
+    }
+    return CustomDomain(**{**values, **overrides})
+
+
+# Named configurations exercised by the infra suite, as app.py would build them from context (references
+# imported from ARNs), except the execution-logging level (no context key sets it).
+CONFIGURATIONS: dict[str, Configuration] = {
+    "default": lambda stack: ListImagesApiOptions(),
+    "private": lambda stack: ListImagesApiOptions(
+        vpc_endpoints=[
+            vpc_endpoint(stack, "vpce-0123456789abcdef0"),
+            vpc_endpoint(stack, "vpce-0fedcba9876543210"),
+        ]
+    ),
+    "custom_domain_waf": lambda stack: ListImagesApiOptions(
+        domain=imported_domain(stack, disable_execute_api_endpoint=True), web_acl_arn=WEB_ACL_ARN
+    ),
     # A role and a whole other account admitted; the account CloudWatch role left to someone else.
-    "principals_invoker": {
-        "allowed_principal_arns": [
+    "principals_invoker": lambda stack: ListImagesApiOptions(
+        allowed_principal_arns=[
             "arn:aws:iam::123456789012:role/ImageBuilders",
             "arn:aws:iam::210987654321:root",
         ],
-        "create_invoker_role": True,
-        "create_account_cloud_watch_role": False,
-    },
-    # The hardened-IAM configuration; it also encrypts the log groups with a customer-managed key.
-    "boundary_regions": {
-        "permissions_boundary_arn": "arn:aws:iam::123456789012:policy/DeveloperBoundary",
-        "allowed_regions": ["us-east-1", "eu-west-1"],
-        "log_encryption_key_arn": (
-            "arn:aws:kms:us-east-1:123456789012:key/0123abcd-4567-89ef-0123-456789abcdef"
-        ),
-    },
+        create_invoker_role=True,
+        cloud_watch_role=False,
+    ),
+    # The hardened-IAM configuration; it also encrypts the log groups with an imported customer-managed key.
+    "boundary_regions": lambda stack: ListImagesApiOptions(
+        permissions_boundary=iam.ManagedPolicy.from_managed_policy_arn(stack, "Boundary", BOUNDARY_ARN),
+        allowed_regions=["us-east-1", "eu-west-1"],
+        logging=LoggingOptions(encryption_key=kms.Key.from_key_arn(stack, "LogKey", KEY_ARN)),
+    ),
     # Stage and function options away from their defaults, execution logging on (stage name: see the
-    # two-instance test; a renamed stage would rename the acknowledged construct paths the README lists).
-    "tuned_logging": {
-        "throttling_rate_limit": 3.5,
-        "throttling_burst_limit": 7,
-        "execution_logging_level": apigateway.MethodLoggingLevel.ERROR,
-        "page_size": 50,
-        "log_level": "debug",
-        "memory_size_mb": 512,
-        "reserved_concurrent_executions": 5,
-    },
+    # two-instance test; a renamed stage would rename the acknowledged construct paths the docs list).
+    "tuned_logging": lambda stack: ListImagesApiOptions(
+        throttling=apigateway.ThrottleSettings(rate_limit=3.5, burst_limit=7),
+        logging=LoggingOptions(
+            level=lambda_.ApplicationLogLevel.DEBUG,
+            execution_logging_level=apigateway.MethodLoggingLevel.ERROR,
+        ),
+        page_size=50,
+        memory_size_mb=512,
+        reserved_concurrent_executions=5,
+    ),
 }
 
 
@@ -86,18 +129,24 @@ def load_cdk_context() -> dict[str, Any]:
 
 
 def build_stack(
-    construct_kwargs: Mapping[str, Any] | None = None, *, env: cdk.Environment | None = None
+    options: Options = None,
+    *,
+    env: cdk.Environment | None = None,
+    monitoring: MonitoringOptions | Callable[[cdk.Stack], MonitoringOptions] | None = None,
 ) -> ListImagesStack:
-    """Build a ListImagesStack in a fresh App with cdk.json's context (not synthesized yet)."""
+    """Build a ListImagesStack in a fresh App with cdk.json's context (not synthesized yet).
+
+    ``options``: the construct's options, a function making them given the stack, or a mapping of
+    plain-valued fields (``{"page_size": 50}``); ``monitoring``: the stack's alarms and dashboard.
+    """
     app = cdk.App(context=load_cdk_context(), outdir=tempfile.mkdtemp(prefix="list-images-synth-"))
-    return ListImagesStack(app, STACK_ID, env=env, api_options=dict(construct_kwargs or {}))
+    api_options = ListImagesApiOptions(**options) if isinstance(options, Mapping) else options
+    return ListImagesStack(app, STACK_ID, env=env, api_options=api_options, monitoring=monitoring)
 
 
-def synth_template(
-    construct_kwargs: Mapping[str, Any] | None = None, *, env: cdk.Environment | None = None
-) -> dict[str, Any]:
+def synth_template(options: Options = None, *, env: cdk.Environment | None = None) -> dict[str, Any]:
     """Synthesize one configuration and return its CloudFormation template as a dict."""
-    template = Template.from_stack(build_stack(construct_kwargs, env=env)).to_json()
+    template = Template.from_stack(build_stack(options, env=env)).to_json()
     return dict(template)
 
 

@@ -26,12 +26,15 @@ from .errors import (
 )
 from .images import CAMEL_CASE, CallCounter, Deadline, read_images_page, validate_image_status
 from .regions import resolve_region
+from .sources import create_home_region_clients
 
 logger = logging.getLogger(__name__)
 # Lambda's native JSON logging sets the level from AWS_LAMBDA_LOG_LEVEL; anywhere else, log requests at INFO.
 if not os.environ.get("AWS_LAMBDA_LOG_LEVEL"):
     logging.getLogger(__package__ or "listimages").setLevel(logging.INFO)
 
+# Lambda's AWS_LAMBDA_INITIALIZATION_TYPE values for an init phase that runs ahead of any request.
+AHEAD_OF_REQUESTS_INITIALIZATION_TYPES = frozenset({"provisioned-concurrency", "snap-start"})
 ROUTES = frozenset({"/images/custom", "/v3/images/custom"})
 PARAMETERS = ("imageStatus", "region", "nextToken")
 # AWS throttling clears within seconds; the client's own retries have already waited about that long.
@@ -335,3 +338,9 @@ def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         }
     )
     return response
+
+
+# Provisioned concurrency and SnapStart initialise the function before a request arrives: creating the clients
+# then (no AWS call is made) spares the first request that work.
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") in AHEAD_OF_REQUESTS_INITIALIZATION_TYPES:
+    create_home_region_clients()

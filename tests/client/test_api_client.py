@@ -24,11 +24,14 @@ from client.api_client import (
     ListImagesCredentialsError,
     ListImagesPaginationError,
     ListImagesRedirectError,
+    ListImagesSigningRegionError,
     ListImagesThrottledError,
     ListImagesTimeoutError,
     retry_after_seconds,
     signing_region_from_url,
+    sigv4_headers,
 )
+from client.local_endpoint import LOCAL_ENDPOINT_URL
 from tests.client.conftest import (
     CUSTOM_DOMAIN_MOUNT,
     CUSTOM_DOMAIN_REGION,
@@ -292,8 +295,27 @@ def test_custom_domain_without_any_region_is_a_clear_error(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
 
     # when a client is made for a custom domain without a signing Region
-    with pytest.raises(ListImagesClientError, match="Region to sign"):
+    with pytest.raises(ListImagesSigningRegionError) as raised:
         ListImagesClient("https://images.example.com", botocore_session=botocore.session.Session())
+
+    # then the error says which argument gives it (and nothing about `make local`: the URL is not local)
+    assert raised.value.message.startswith("cannot tell the Region to sign requests for 'https://images.")
+    assert 'pass signing_region="<the Region the API is deployed in>"' in raised.value.message
+    assert "make local" not in raised.value.message
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+def test_local_url_without_any_region_points_at_the_local_constructor(
+    no_ambient_aws: Path, host: str
+) -> None:
+    # when a client is made for a URL on this machine, with no Region anywhere
+    with pytest.raises(ListImagesSigningRegionError) as raised:
+        ListImagesClient(f"http://{host}:8080/prod", botocore_session=botocore.session.Session())
+
+    # then the error says how to talk to `make local`
+    assert "signing_region=" in raised.value.message
+    assert "for `make local`, use ListImagesClient.local()" in raised.value.message
+    assert raised.value.loopback
 
 
 def test_no_credentials_anywhere_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -310,13 +332,17 @@ def test_no_credentials_anywhere_is_a_clear_error(monkeypatch: pytest.MonkeyPatc
     ):
         monkeypatch.delenv(name, raising=False)
 
-    # when a client is made, then it says there is nothing to sign with
-    with pytest.raises(ListImagesClientError, match="no AWS credentials"):
+    # when a client is made, then it says there is nothing to sign with, and how `make local` is called
+    with pytest.raises(ListImagesClientError) as raised:
         ListImagesClient(
             "http://127.0.0.1:8080/prod",
             signing_region="us-east-1",
             botocore_session=botocore.session.Session(),
         )
+    assert raised.value.message == (
+        "no AWS credentials found to sign the request; "
+        "for `make local`, use ListImagesClient.local() or `list-images --local`"
+    )
 
 
 def test_botocore_default_region_signs_a_custom_domain(
@@ -674,3 +700,65 @@ def test_botocore_configuration_failures_are_typed_client_errors(
     assert complaint in raised.value.message
     assert LEAKED_SECRET not in raised.value.message
     assert raised.value.__cause__ is None
+
+
+@pytest.mark.parametrize("timeout", [0, -1.5, float("nan"), float("inf")])
+def test_unusable_timeout_is_refused(timeout: float) -> None:
+    # when a client is made with a timeout that is not a positive number of seconds, then it is refused
+    with pytest.raises(ListImagesConfigurationError) as raised:
+        ListImagesClient(API_URL, credentials=FAKE_CREDENTIALS, timeout=timeout)
+    assert raised.value.message == f"timeout must be a positive number of seconds, got {timeout!r}"
+
+
+def test_local_targets_make_local_and_ignores_the_ambient_credentials(no_ambient_aws: Path) -> None:
+    # given no AWS credentials or Region anywhere (the emulator's key needs none)
+
+    # when
+    client = ListImagesClient.local()
+
+    # then it calls what `make local` serves, signed for its Region with its fake key and no session token
+    assert client.url == LOCAL_ENDPOINT_URL + "/images/custom"
+    assert client.signing_region == "us-east-1"
+    headers = sigv4_headers(client.url, credentials=client._credentials, signing_region="us-east-1")
+    assert "Credential=testing/" in headers["Authorization"]
+    assert "X-Amz-Security-Token" not in headers
+
+
+def test_local_takes_another_port_region_path_and_timeout() -> None:
+    # when `make local` runs elsewhere (ARGS="--port 9000 --region eu-west-1")
+    client = ListImagesClient.local(
+        "http://127.0.0.1:9000/prod", signing_region="eu-west-1", path=LIST_IMAGES_V3_PATH, timeout=5
+    )
+
+    # then
+    assert (client.url, client.signing_region, client._timeout) == (
+        "http://127.0.0.1:9000/prod/v3/images/custom",
+        "eu-west-1",
+        5,
+    )
+
+
+def test_wrong_stage_answer_carries_a_hint(fake_endpoint: FakeEndpoint) -> None:
+    # given a URL with a stage the API does not have
+    client = ListImagesClient(fake_endpoint.base_url + "/production", signing_region=STAGE_REGION)
+
+    # when, then API Gateway's own answer comes back as is, with a hint at the likely cause
+    with pytest.raises(ListImagesApiError) as raised:
+        client.list_images_page("AVAILABLE")
+    assert (raised.value.status, raised.value.message) == (403, "Missing Authentication Token")
+    assert raised.value.hint == (
+        "API Gateway answers this for a URL it does not serve: check the endpoint's stage (or a custom "
+        f"domain's base path) in {fake_endpoint.base_url}/production/images/custom"
+    )
+    assert str(raised.value) == f"HTTP 403: Missing Authentication Token ({raised.value.hint})"
+
+
+def test_other_403_answers_carry_no_hint(fake_endpoint: FakeEndpoint) -> None:
+    # given a 403 that is about the signature, not the URL
+    client = ListImagesClient(fake_endpoint.base_url + STAGE_MOUNT, signing_region="eu-west-1")
+
+    # when, then
+    with pytest.raises(ListImagesApiError) as raised:
+        client.list_images_page("AVAILABLE")
+    assert raised.value.status == 403
+    assert raised.value.hint is None

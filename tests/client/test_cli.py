@@ -11,8 +11,14 @@ from typing import Any
 
 import pytest
 
-from client import cli
-from client.api_client import ListImagesClient
+from client import api_client, cli
+from client.api_client import DEFAULT_TIMEOUT_SECONDS, ListImagesClient
+from client.local_endpoint import (
+    LOCAL_ACCESS_KEY_ID,
+    LOCAL_ENDPOINT_URL,
+    LOCAL_SECRET_ACCESS_KEY,
+    LOCAL_SIGNING_REGION,
+)
 from tests.client.conftest import (
     EXPLICIT_ACCESS_KEY,
     EXPLICIT_SECRET_KEY,
@@ -130,8 +136,8 @@ def test_local_uses_the_local_endpoint_and_its_credentials(
     # given the "local endpoint" is the fake, which knows only the explicit key pair (not the ambient one)
     monkeypatch.setattr(cli, "LOCAL_ENDPOINT_URL", stage_url(fake_endpoint))
     monkeypatch.setattr(cli, "LOCAL_SIGNING_REGION", STAGE_REGION)
-    monkeypatch.setattr(cli, "LOCAL_ACCESS_KEY_ID", EXPLICIT_ACCESS_KEY)
-    monkeypatch.setattr(cli, "LOCAL_SECRET_ACCESS_KEY", EXPLICIT_SECRET_KEY)
+    monkeypatch.setattr(api_client, "LOCAL_ACCESS_KEY_ID", EXPLICIT_ACCESS_KEY)
+    monkeypatch.setattr(api_client, "LOCAL_SECRET_ACCESS_KEY", EXPLICIT_SECRET_KEY)
     monkeypatch.setenv("LIST_IMAGES_ENDPOINT", "http://127.0.0.1:9/not-this-one")
     fake_endpoint.answer(STAGE_MOUNT, {"imageStatus": "AVAILABLE"}, CannedResponse(200, {"images": []}))
 
@@ -280,9 +286,9 @@ def test_local_defaults_match_what_python_m_local_serves() -> None:
     local_key = (EMULATOR_CREDENTIALS.access_key, EMULATOR_CREDENTIALS.secret_key)
 
     # then --local targets that port (stage "prod", the construct's default) and signs with that key pair
-    assert local_url == cli.LOCAL_ENDPOINT_URL
-    assert cli.LOCAL_SIGNING_REGION == DEFAULT_REGION
-    assert local_key == (cli.LOCAL_ACCESS_KEY_ID, cli.LOCAL_SECRET_ACCESS_KEY)
+    assert local_url == LOCAL_ENDPOINT_URL
+    assert LOCAL_SIGNING_REGION == DEFAULT_REGION
+    assert local_key == (LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY)
 
 
 def test_all_failure_reports_the_token_to_resume_from(
@@ -466,3 +472,124 @@ def test_ctrl_c_exits_130_with_one_line(
     assert (status, out) == (130, "")
     assert err.count("\n") == 1
     assert json.loads(err) == {"message": "interrupted"}
+
+
+def test_timeout_option_bounds_the_wait(capsys: pytest.CaptureFixture[str]) -> None:
+    # given an endpoint that never answers
+    with raw_server(None) as silent:
+        # when the CLI is given a short timeout
+        status, out, err = run_cli(
+            capsys,
+            *("--image-status", "AVAILABLE", "--endpoint", silent.base_url + "/prod"),
+            *("--endpoint-region", "us-east-1", "--timeout", "0.4"),
+        )
+
+    # then it gives up after that timeout, and says so
+    assert (status, out) == (1, "")
+    assert json.loads(err)["message"] == (
+        f"no answer from {silent.base_url}/prod/images/custom within the 0.4 s timeout"
+    )
+
+
+def test_timeout_defaults_to_35_seconds() -> None:
+    # when no --timeout is given, then the client's default applies (a little over API Gateway's 29 s)
+    arguments = cli._argument_parser().parse_args(["--image-status", "AVAILABLE", "--local"])
+    assert arguments.timeout == DEFAULT_TIMEOUT_SECONDS == 35
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon", "nan", "inf"])
+def test_unusable_timeout_exits_2(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # when the timeout is not a positive number of seconds, then argparse refuses it before any call
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--image-status", "AVAILABLE", "--local", "--timeout", value])
+    assert exited.value.code == 2
+    assert f"argument --timeout: {value!r}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "local_hint"),
+    [("https://images.example.com/prod", False), ("http://127.0.0.1:8080/prod", True)],
+)
+def test_missing_signing_region_names_the_cli_option(
+    no_ambient_aws: Path, capsys: pytest.CaptureFixture[str], endpoint: str, local_hint: bool
+) -> None:
+    # given no Region anywhere and an endpoint whose host names none
+
+    # when
+    status, out, err = run_cli(capsys, "--image-status", "AVAILABLE", "--endpoint", endpoint)
+
+    # then the message names this command's option (not the Python argument), and --local for a local URL
+    assert (status, out) == (1, "")
+    message = json.loads(err)["message"]
+    assert "pass --endpoint-region REGION" in message
+    assert "signing_region" not in message
+    assert ("use --local" in message) is local_hint
+
+
+def test_wrong_stage_is_reported_with_a_hint(
+    fake_endpoint: FakeEndpoint, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a URL with a stage the API does not have (API Gateway answers "Missing Authentication Token")
+    wrong_stage = fake_endpoint.base_url + "/production"
+
+    # when
+    status, out, err = run_cli(capsys, "--image-status", "AVAILABLE", "--endpoint", wrong_stage)
+
+    # then the answer is reported as it came, with a hint at the URL
+    assert (status, out) == (1, "")
+    report = json.loads(err)
+    assert (report["statusCode"], report["message"]) == (403, "Missing Authentication Token")
+    assert "check the endpoint's stage" in report["hint"]
+    assert f"{wrong_stage}/images/custom" in report["hint"]
+
+
+def _images(count: int) -> list[dict[str, Any]]:
+    return [{**AVAILABLE_IMAGE, "imageId": f"image-{number:05d}"} for number in range(count)]
+
+
+def _start_cli_subprocess(endpoint: FakeEndpoint) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "client.cli"),
+            *("--image-status", "AVAILABLE", "--all", "--endpoint", stage_url(endpoint)),
+        ],
+        cwd=REPOSITORY_ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_output_closed_by_the_reader_ends_quietly(fake_endpoint: FakeEndpoint) -> None:
+    # given a listing of about 1 MB, far more than a pipe holds
+    fake_endpoint.answer(
+        STAGE_MOUNT, {"imageStatus": "AVAILABLE"}, CannedResponse(200, {"images": _images(4000)})
+    )
+
+    # when the reader takes the first 3 lines and closes the pipe (`list-images ... | head -3`)
+    process = _start_cli_subprocess(fake_endpoint)
+    assert process.stdout is not None
+    first_lines = [process.stdout.readline() for _ in range(3)]
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+
+    # then the reader got the start of the JSON, and the CLI ended with 0 and without a word
+    assert first_lines == [b"{\n", b'  "images": [\n', b"    {\n"]
+    assert (process.returncode, err.decode()) == (0, "")
+
+
+def test_output_closed_before_anything_is_written_ends_quietly(fake_endpoint: FakeEndpoint) -> None:
+    # given a short listing (it fits in the output buffer, written at exit at the latest)
+    fake_endpoint.answer(
+        STAGE_MOUNT, {"imageStatus": "AVAILABLE"}, CannedResponse(200, {"images": _images(2)})
+    )
+
+    # when the reader closes the pipe at once (the CLI is still starting and calling the endpoint)
+    process = _start_cli_subprocess(fake_endpoint)
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+
+    # then the CLI still fetched the listing, and ended with 0 without a traceback
+    assert len(fake_endpoint.received) == 1
+    assert (process.returncode, err.decode()) == (0, "")

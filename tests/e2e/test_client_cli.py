@@ -91,3 +91,30 @@ def test_cli_all_prints_every_image(
     assert sorted(image["imageId"] for image in printed["images"]) == sorted(
         str(image["imageId"]) for image in expected
     )
+
+
+def test_local_constructor_signs_with_the_emulator_key(local_endpoint: LocalEndpoint) -> None:
+    # given the local endpoint (tests/client proves ListImagesClient.local() signs with the fixed fake key,
+    # whatever the ambient credentials; this proves that key is the one the emulator accepts)
+    assert local_endpoint.catalog is not None
+
+    # when the client made for `make local` lists images
+    images = list(ListImagesClient.local(local_endpoint.base_url).iter_images("AVAILABLE"))
+
+    # then it gets every AVAILABLE image of the home Region
+    expected = local_endpoint.catalog.expected("AVAILABLE", local_endpoint.region)
+    assert sorted(image["imageId"] for image in images) == sorted(str(image["imageId"]) for image in expected)
+
+
+def test_wrong_stage_is_api_gateways_403_with_a_hint(local_endpoint: LocalEndpoint) -> None:
+    # given the URL of a stage the API does not have
+    wrong_stage = local_endpoint.base_url.removesuffix("/prod") + "/dev"
+
+    # when, then the local gateway answers as API Gateway does, and the client adds where to look
+    with pytest.raises(ListImagesApiError) as raised:
+        ListImagesClient.local(wrong_stage).list_images_page("AVAILABLE")
+    assert (raised.value.status, raised.value.message) == (403, "Missing Authentication Token")
+    assert raised.value.hint is not None
+    assert f"check the endpoint's stage (or a custom domain's base path) in {wrong_stage}/" in (
+        raised.value.hint
+    )

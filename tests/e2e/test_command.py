@@ -104,8 +104,9 @@ def _interrupt(command: RunningCommand) -> int:
 
 @pytest.mark.slow  # a real `cdk synth` through the pinned CLI
 def test_make_local_synthesizes_serves_prints_working_examples_and_stops_on_ctrl_c(run_local: Any) -> None:
-    # given: Command 1 with the real CDK CLI synth (app.py's cdk-nag packs enforced), on a free port
-    command = run_local("--port", "0")
+    # given: Command 1 with the real CDK CLI synth (app.py's cdk-nag packs enforced, and --synth so that
+    # a template cached by an earlier start is not reused), on a free port
+    command = run_local("--port", "0", "--synth")
 
     # when: it is ready
     printed = "".join(command.read_until("Press Ctrl-C"))
@@ -127,6 +128,11 @@ def test_make_local_synthesizes_serves_prints_working_examples_and_stops_on_ctrl
     (pending_cli,) = [line for line in command.examples("AWS_ACCESS_KEY_ID=") if "PENDING --all" in line]
     listed = json.loads(_shell(pending_cli).stdout)["images"]
     assert len(listed) == DEFAULT_COUNTS["us-east-1"].pending
+    # and: the printed Python example works as pasted (the shell's own AWS credentials play no part)
+    (python_example,) = [line.strip() for line in command.printed if "ListImagesClient.local(" in line]
+    ran = _shell(python_example)
+    assert ran.returncode == 0, ran.stderr
+    assert "'imageBuildStatus': 'BUILD_COMPLETE'" in ran.stdout
 
     # when: Ctrl-C
     exit_status = _interrupt(command)
@@ -134,6 +140,16 @@ def test_make_local_synthesizes_serves_prints_working_examples_and_stops_on_ctrl
     # then: it stops cleanly
     assert exit_status == 0
     command.read_until("Stopped.")
+
+    # when: started again with nothing changed
+    again = run_local("--port", "0")
+    printed_again = "".join(again.read_until("Press Ctrl-C"))
+
+    # then: it reuses the template it synthesized, and serves
+    assert "reusing cdk.out/local-synth/ListImagesStack-us-east-1.json" in printed_again
+    assert "Synthesizing" not in printed_again
+    assert "Serving http://127.0.0.1:" in printed_again
+    assert _interrupt(again) == 0
 
 
 def test_a_given_template_without_signature_checks_and_with_an_injected_fault(

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
 
 from tests.synth_support import CONFIGURATIONS, SynthesizedConfiguration, synthesize_configuration
+from tests.wheel_support import REPO_ROOT, build_wheel
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This project's wheel, built once per session from a copy of the working tree."""
+    return build_wheel(REPO_ROOT, tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="session", params=sorted(CONFIGURATIONS))

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 import re
-from typing import Any
+from typing import Any, cast
 
 import app
-from infra.list_images_api import ListImagesApi
+from pcluster_list_images_cdk import CustomDomain, ListImagesApi, LoggingOptions
 from tests.synth_support import CONFIGURATIONS, REPO_ROOT, synthesize_configuration
 
 CONSTRUCT_DOC = (REPO_ROOT / "docs" / "construct.md").read_text()
 SECURITY_DOC = (REPO_ROOT / "docs" / "security.md").read_text()
+OPERATIONS_DOC = (REPO_ROOT / "docs" / "operations.md").read_text()
 # Every page a reader may copy a `make` command from.
 PAGES_WITH_COMMANDS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"
-# app.py's context-key tables (key after the prefix -> construct argument), one per value type.
-_CONTEXT_TABLES = [table for table, _, _ in app._PARSERS]
+# The option structs documented in tables of their own: table header -> (type, field of the options).
+STRUCT_TABLES = {
+    "LoggingOptions field": (LoggingOptions, "logging"),
+    "CustomDomain field": (CustomDomain, "domain"),
+}
 
 
 def _table_rows(doc: str, first_header: str) -> list[list[str]]:
@@ -33,10 +38,14 @@ def _table_rows(doc: str, first_header: str) -> list[list[str]]:
 
 
 def _rendered_default(default: Any) -> str:
+    if default is dataclasses.MISSING:
+        return "required"
     if isinstance(default, enum.Enum):
         return f"`{type(default).__name__}.{default.name}`"
     if isinstance(default, str):
         return f'`"{default}"`'
+    if dataclasses.is_dataclass(default) and default == cast(Any, type(default))():
+        return f"`{type(default).__name__}()`"
     return f"`{default!r}`"
 
 
@@ -53,15 +62,46 @@ def test_argument_table_matches_the_constructor() -> None:
     assert documented == {name: _rendered_default(default) for name, default in parameters.items()}
 
 
+def test_each_option_struct_table_matches_its_fields() -> None:
+    for header, (struct, _) in STRUCT_TABLES.items():
+        # given the struct's fields and its documented table
+        fields = {field.name: field.default for field in dataclasses.fields(struct)}
+        documented = {row[0].strip("`"): row[1] for row in _table_rows(CONSTRUCT_DOC, header)}
+        # then the same fields are documented, in order, with their real defaults (or "required")
+        assert list(documented) == list(fields), header
+        assert documented == {name: _rendered_default(default) for name, default in fields.items()}, header
+
+
+def _documented_context_keys() -> dict[str, str]:
+    """Context key -> the option it is documented against (``argument`` or ``group.field``)."""
+    documented: dict[str, str] = {}
+    tables = [("Argument", ""), *((header, f"{group}.") for header, (_, group) in STRUCT_TABLES.items())]
+    for header, prefix in tables:
+        for row in _table_rows(CONSTRUCT_DOC, header):
+            for key in row[2].split(", "):
+                if key != "—":
+                    documented[key.strip("`")] = prefix + row[0].strip("`")
+    return documented
+
+
 def test_context_keys_match_app_py() -> None:
-    # given the context tables of app.py and the documented context column
-    code_keys = {
-        app.CONTEXT_PREFIX + key: argument for table in _CONTEXT_TABLES for key, argument in table.items()
-    }
-    rows = _table_rows(CONSTRUCT_DOC, "Argument")
-    documented = {row[2].strip("`"): row[0].strip("`") for row in rows if row[2] != "—"}
-    # then every key is documented against the argument it sets
-    assert documented == code_keys
+    # given app.py's context table and the documented context columns
+    code = {app.CONTEXT_PREFIX + option.key: option.field for option in app.CONTEXT_OPTIONS}
+    documented = _documented_context_keys()
+    # then every key is documented, and against the option (or the struct field) it sets
+    assert set(documented) == set(code)
+    # (a documented argument covers its struct's fields, throttling -> throttling.rate_limit; the zone's two
+    # keys make one reference, domain.hosted_zone <- domain.hosted_zone_id and domain.hosted_zone_name)
+    for key, option in documented.items():
+        assert code[key] == option or code[key].startswith((option + ".", option + "_")), key
+
+
+def test_monitoring_context_keys_match_app_py() -> None:
+    # given app.py's monitoring keys and the table of docs/operations.md
+    code = [app.CONTEXT_PREFIX + option.key for option in app.MONITORING_CONTEXT_OPTIONS]
+    documented = [row[0].strip("`") for row in _table_rows(OPERATIONS_DOC, "Context key")]
+    # then the same keys, in the same order
+    assert documented == code
 
 
 def _acknowledgments(configuration: str) -> set[tuple[str, str, str]]:
@@ -129,7 +169,9 @@ def test_documented_make_commands_exist_and_pass_their_context_options() -> None
             r"(?:^|`)make ([a-z][a-z-]*)(?: ARGS=\"([^\"]*)\")?", page.read_text(), re.MULTILINE
         )
     ]
-    known_keys = {app.CONTEXT_PREFIX + key for table in _CONTEXT_TABLES for key in table}
+    known_keys = {
+        app.CONTEXT_PREFIX + option.key for option in (*app.CONTEXT_OPTIONS, *app.MONITORING_CONTEXT_OPTIONS)
+    }
     # then every documented target exists
     assert commands
     assert {target for target, _ in commands} <= recipes.keys()

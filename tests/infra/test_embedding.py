@@ -29,12 +29,18 @@ from typing import Any
 
 import pytest
 
+from tests.wheel_support import REPO_ROOT, run
+
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 EMBEDDING_APP_DIR = Path(__file__).resolve().parent / "embedding_app"
 PACKAGE = "pcluster_list_images_cdk"
 HANDLER = "listimages.handler.handle"
+# The trimmed botocore models in the repository's runtime, relative to the asset root.
+TRIMMED_MODELS = {
+    path.relative_to(REPO_ROOT / "runtime").as_posix()
+    for path in (REPO_ROOT / "runtime" / "listimages" / "botocore_data").rglob("service-2.json")
+}
 # Names scoped to their parent resource, not to the account and Region: equal values do not collide.
 PARENT_SCOPED_NAMES = frozenset(
     {
@@ -43,40 +49,8 @@ PARENT_SCOPED_NAMES = frozenset(
         ("AWS::IAM::Policy", "PolicyName"),
     }
 )
-# What the wheel build reads is copied; VCS data, environments, caches and build output are not (setuptools
-# writes build/ and *.egg-info next to the sources, which must not happen in the working tree).
-_NOT_COPIED = shutil.ignore_patterns(
-    ".git", ".venv", "node_modules", "cdk.out", "build", "dist", "*.egg-info", "__pycache__", ".*cache*"
-)
-_SUBPROCESS_TIMEOUT_SECONDS = 600
-
-
-def run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` with its output captured; the caller asserts on the outcome and shows the output."""
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=_SUBPROCESS_TIMEOUT_SECONDS, check=False, **options
-    )
-
-
-def build_wheel(source: Path, workdir: Path) -> Path:
-    """Build the project's wheel from a copy of ``source``; return its path."""
-    tree = workdir / "source"
-    shutil.copytree(source, tree, ignore=_NOT_COPIED)
-    built = run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(workdir / "dist"),
-            str(tree),
-        ]
-    )
-    assert built.returncode == 0, built.stdout + built.stderr
-    (wheel,) = (workdir / "dist").glob("*.whl")
-    return wheel
+# Properties ending in "Name" that name no resource: the metric an alarm reads, the sender name of a topic.
+NOT_RESOURCE_NAMES = frozenset({("AWS::CloudWatch::Alarm", "MetricName"), ("AWS::SNS::Topic", "DisplayName")})
 
 
 def create_environment_with_wheel(path: Path, wheel: Path) -> tuple[Path, Path]:
@@ -142,10 +116,10 @@ class EmbeddingRun:
 
 
 @pytest.fixture(scope="module")
-def embedding_run(tmp_path_factory: pytest.TempPathFactory) -> EmbeddingRun:
-    """Build, install, and synthesize the embedding app once for this module."""
+def embedding_run(tmp_path_factory: pytest.TempPathFactory, built_wheel: Path) -> EmbeddingRun:
+    """Install the wheel and synthesize the embedding app once for this module."""
     workdir = tmp_path_factory.mktemp("embedding")
-    wheel = build_wheel(REPO_ROOT, workdir)
+    wheel = built_wheel
     python, site_packages = create_environment_with_wheel(workdir / "venv", wheel)
     app_dir = workdir / "user-app"  # outside the repository: its infra/ and runtime/ are not importable
     app_dir.mkdir()
@@ -183,7 +157,7 @@ def physical_names(template: dict[str, Any]) -> list[tuple[str, str, str]]:
         for resource in template["Resources"].values()
         for key, value in resource.get("Properties", {}).items()
         if key.endswith("Name")
-        and (resource["Type"], key) not in PARENT_SCOPED_NAMES
+        and (resource["Type"], key) not in PARENT_SCOPED_NAMES | NOT_RESOURCE_NAMES
         and not is_reference(value)
     ]
     names += [
@@ -214,6 +188,26 @@ def test_each_instance_has_its_own_function_role_and_api(embedding_run: Embeddin
     assert len(functions) == 2
     assert len(apis) == 2
     assert len({json.dumps(function["Properties"]["Role"]) for function in functions.values()}) == 2
+
+
+def test_each_instance_has_its_own_alarms_topic_and_dashboard(embedding_run: EmbeddingRun) -> None:
+    # given the embedding app's template (each instance called add_alarms() and add_dashboard())
+    template = embedding_run.template()
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    topics = resources_of_type(template, "AWS::SNS::Topic")
+    namespaces = {
+        alarm["Properties"]["Namespace"]
+        for alarm in alarms.values()
+        if alarm["Properties"]["MetricName"] == "AwsThrottledRequests"
+    }
+    # then each instance has its five alarms on its own topic, its dashboard and its own log metrics
+    assert len(alarms) == 10
+    assert len(topics) == 2
+    assert {json.dumps(a["Properties"]["AlarmActions"]) for a in alarms.values()} == {
+        json.dumps([{"Ref": topic_id}]) for topic_id in topics
+    }
+    assert len(resources_of_type(template, "AWS::CloudWatch::Dashboard")) == 2
+    assert len(namespaces) == 2
 
 
 def test_no_physical_name_is_used_twice(embedding_run: EmbeddingRun) -> None:
@@ -260,6 +254,9 @@ def test_lambda_asset_is_staged_from_the_installed_package(embedding_run: Embedd
     for code_key in code_keys:
         staged = staged_dirs[code_key]
         assert (staged / "listimages" / "handler.py").is_file()
+        # with the trimmed botocore models the runtime loads (package data of the wheel)
+        shipped_models = {path.relative_to(staged).as_posix() for path in staged.rglob("service-2.json")}
+        assert shipped_models == TRIMMED_MODELS, code_key
         assert not any(staged.rglob("*.pyc")), code_key
         assert not any(staged.rglob("__pycache__")), code_key
 

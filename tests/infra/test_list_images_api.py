@@ -2,34 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
+import constructs as cdk_constructs
 import pytest
-from aws_cdk import RemovalPolicy, aws_apigateway, aws_iam, aws_lambda, aws_logs
+from aws_cdk import RemovalPolicy, aws_apigateway, aws_iam, aws_kms, aws_lambda, aws_logs, aws_ssm
 from aws_cdk.assertions import Annotations, Match, Template
 from listimages import images
 
-from infra import list_images_api
-from infra.list_images_api import (
+from pcluster_list_images_cdk import (
+    ListImagesApi,
+    ListImagesApiOptions,
+    ListImagesStack,
+    LoggingOptions,
+    list_images_api,
+    log_groups,
+)
+from pcluster_list_images_cdk.validation import (
     API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
     RUNTIME_CALL_RESERVE_SECONDS,
-    ListImagesApi,
 )
+from tests import synth_support
 from tests.infra.conftest import only_resource, resources_of_type
 from tests.synth_support import (
-    CONFIGURATIONS,
+    ACCOUNT,
+    BOUNDARY_ARN,
+    CERTIFICATE_ARN,
+    HOSTED_ZONE_ID,
+    KEY_ARN,
+    WEB_ACL_ARN,
+    Options,
     build_stack,
     function_role_policy_ids,
     function_role_policy_statements,
+    imported_domain,
     load_cdk_context,
+    synthesize_configuration,
+    vpc_endpoint,
 )
 
 ROUTE_PATHS = {"/images/custom", "/v3/images/custom"}
+OUTPUT_NAMES = ("ApiUrl", "ImagesCustomUrl", "V3ImagesCustomUrl", "FunctionName")
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
     "callerArn": "$context.identity.userArn",
@@ -217,7 +237,7 @@ def test_standalone_stack_sets_the_account_cloud_watch_role_before_the_stage(
 
 
 def test_opting_out_leaves_the_account_cloud_watch_role_alone(principals_config: Template) -> None:
-    # given a stack built with create_account_cloud_watch_role=False (context ...-cloud-watch-role=false)
+    # given a stack built with cloud_watch_role=False (context ...:create-account-cloud-watch-role=false)
     # then neither the account setting nor an API Gateway role is created
     principals_config.resource_count_is("AWS::ApiGateway::Account", 0)
     assert _cloud_watch_roles(principals_config) == {}
@@ -452,7 +472,7 @@ def test_log_groups_use_the_given_kms_key_only_when_given(
     boundary_config: Template, default_config: Template
 ) -> None:
     # given the configuration with a log encryption key, and the default one
-    key_arn = CONFIGURATIONS["boundary_regions"]["log_encryption_key_arn"]
+    key_arn = KEY_ARN
     # then both of its log groups use that key, and the default log groups use none
     for log_group in resources_of_type(boundary_config, "AWS::Logs::LogGroup").values():
         assert log_group["Properties"]["KmsKeyId"] == key_arn
@@ -464,7 +484,11 @@ def test_log_retention_and_removal_policy_are_configurable() -> None:
     # given short retention and DESTROY; when synthesized
     template = Template.from_stack(
         _fresh_stack(
-            {"log_retention": aws_logs.RetentionDays.ONE_WEEK, "log_removal_policy": RemovalPolicy.DESTROY}
+            {
+                "logging": LoggingOptions(
+                    retention=aws_logs.RetentionDays.ONE_WEEK, removal_policy=RemovalPolicy.DESTROY
+                )
+            }
         )
     )
     # then both log groups carry them
@@ -558,7 +582,7 @@ def test_permissions_boundary_is_on_every_role(
     boundary_config: Template, principals_config: Template
 ) -> None:
     # given a boundary (and, separately, the invoker role without one)
-    boundary = CONFIGURATIONS["boundary_regions"]["permissions_boundary_arn"]
+    boundary = BOUNDARY_ARN
     roles = resources_of_type(boundary_config, "AWS::IAM::Role")
     # then every role of the boundary configuration carries it, and no role does without it
     assert roles
@@ -573,11 +597,11 @@ def test_permissions_boundary_covers_invoker_and_cloud_watch_roles() -> None:
     roles = resources_of_type(
         Template.from_stack(
             _fresh_stack(
-                {
-                    "permissions_boundary_arn": boundary,
-                    "create_invoker_role": True,
-                    "create_account_cloud_watch_role": True,
-                }
+                lambda stack: ListImagesApiOptions(
+                    permissions_boundary=aws_iam.ManagedPolicy.from_managed_policy_arn(stack, "B", boundary),
+                    create_invoker_role=True,
+                    cloud_watch_role=True,
+                )
             )
         ),
         "AWS::IAM::Role",
@@ -591,7 +615,7 @@ def test_permissions_boundary_covers_invoker_and_cloud_watch_roles() -> None:
 def test_private_api_admits_only_its_vpc_endpoints(private_config: Template) -> None:
     # given the private configuration; when the REST API is read
     api = _rest_api(private_config)
-    endpoint_ids = CONFIGURATIONS["private"]["private_vpc_endpoint_ids"]
+    endpoint_ids = ["vpce-0123456789abcdef0", "vpce-0fedcba9876543210"]
     statements = {statement["Sid"]: statement for statement in api["Policy"]["Statement"]}
     # then it is PRIVATE, bound to the endpoints, and denies any request not through them
     assert api["EndpointConfiguration"] == {"Types": ["PRIVATE"], "VpcEndpointIds": endpoint_ids}
@@ -618,7 +642,10 @@ def test_principal_list_admits_only_listed_principals_and_the_invoker_role(
             - _function_role_ids(principals_config)
         )
     )
-    role_arn, account_root_arn = CONFIGURATIONS["principals_invoker"]["allowed_principal_arns"]
+    role_arn, account_root_arn = (
+        "arn:aws:iam::123456789012:role/ImageBuilders",
+        "arn:aws:iam::210987654321:root",
+    )
     invoker_arn = {"Fn::GetAtt": [invoker_id, "Arn"]}
     # then the listed role, the listed account and the invoker role are allowed
     assert statements["AllowListImages"]["Principal"] == {"AWS": [role_arn, account_root_arn, invoker_arn]}
@@ -752,14 +779,13 @@ def _function_role_ids(template: Template) -> set[str]:
 def test_custom_domain_uses_tls12_certificate_alias_and_disables_default_endpoint(
     custom_domain_config: Template,
 ) -> None:
-    # given the custom-domain configuration
-    options = CONFIGURATIONS["custom_domain_waf"]
+    # given the custom-domain configuration (images.example.com, imported certificate and zone)
     # then the domain uses the certificate with TLS 1.2 and maps to the stage
     custom_domain_config.has_resource_properties(
         "AWS::ApiGateway::DomainName",
         {
-            "DomainName": options["domain_name"],
-            "RegionalCertificateArn": options["certificate_arn"],
+            "DomainName": "images.example.com",
+            "RegionalCertificateArn": CERTIFICATE_ARN,
             "SecurityPolicy": "TLS_1_2",
             "EndpointConfiguration": {"Types": ["REGIONAL"]},
         },
@@ -770,7 +796,7 @@ def test_custom_domain_uses_tls12_certificate_alias_and_disables_default_endpoin
     # and an alias A record in the given zone points at it
     custom_domain_config.has_resource_properties(
         "AWS::Route53::RecordSet",
-        {"HostedZoneId": options["hosted_zone_id"], "Name": "images.example.com.", "Type": "A"},
+        {"HostedZoneId": HOSTED_ZONE_ID, "Name": "images.example.com.", "Type": "A"},
     )
     # and the execute-api endpoint is disabled; the URL output is the custom domain
     assert _rest_api(custom_domain_config)["DisableExecuteApiEndpoint"] is True
@@ -783,7 +809,7 @@ def test_web_acl_is_associated_with_the_stage(
     # given the WAF configuration; when the association is read
     association = only_resource(custom_domain_config, "AWS::WAFv2::WebACLAssociation")["Properties"]
     # then the given web ACL guards this API's stage, and the default configuration has none
-    assert association["WebACLArn"] == CONFIGURATIONS["custom_domain_waf"]["web_acl_arn"]
+    assert association["WebACLArn"] == WEB_ACL_ARN
     assert "/stages/" in json.dumps(association["ResourceArn"])
     default_config.resource_count_is("AWS::WAFv2::WebACLAssociation", 0)
 
@@ -811,7 +837,9 @@ def test_templates_are_environment_agnostic(synthesized: Any) -> None:
     # given every configuration synthesized without env; when the template text is scanned
     template = synthesized.template
     text = json.dumps({key: value for key, value in template.items() if key != "Parameters"})
-    options = json.dumps(CONFIGURATIONS[synthesized.name], default=str)
+    # (the configurations are functions of the stack: their values are literals of their module, which
+    # spells out each ARN in full)
+    options = inspect.getsource(synth_support)
     # then no partition, Region or account appears except inside values the caller passed in
     for literal in re.findall(r"arn:aws[a-z-]*:[^\"]*", text):
         assert literal in options, f"hard-coded ARN {literal}"
@@ -824,18 +852,23 @@ def test_templates_are_environment_agnostic(synthesized: Any) -> None:
 
 @pytest.fixture(scope="module")
 def two_instances() -> tuple[ListImagesApi, ListImagesApi, Template]:
-    """Two constructs at their own defaults in a plain stack (no ListImagesStack), each with outputs.
+    """Two constructs at their own defaults in a plain stack (no ListImagesStack), each with its outputs.
 
-    The second turns execution logging on, which needs the account-level CloudWatch role too.
+    The second turns execution logging on, which needs the account-level CloudWatch role too; the stack
+    has an output of its own named like the construct's default ``ApiUrl``.
     """
     app = cdk.App(context=load_cdk_context())
     stack = cdk.Stack(app, "Host")
     first = ListImagesApi(stack, "First")
     second = ListImagesApi(
-        stack, "Second", stage_name="beta", execution_logging_level=aws_apigateway.MethodLoggingLevel.INFO
+        stack,
+        "Second",
+        stage_name="beta",
+        logging=LoggingOptions(execution_logging_level=aws_apigateway.MethodLoggingLevel.INFO),
     )
-    first.add_outputs(logical_id_prefix="First")
-    second.add_outputs(logical_id_prefix="Second")
+    cdk.CfnOutput(stack, "ApiUrl", value="the embedding stack's own output")
+    first.add_outputs()
+    second.add_outputs()
     return first, second, Template.from_stack(stack)
 
 
@@ -852,8 +885,8 @@ def test_the_construct_never_takes_over_the_account_cloud_watch_role_by_default(
 def test_two_instances_live_in_one_stack_with_distinct_outputs(
     two_instances: tuple[ListImagesApi, ListImagesApi, Template],
 ) -> None:
-    # given one stack with two constructs and two output prefixes
-    _, second, template = two_instances
+    # given one stack with two constructs, each adding its outputs with the default ids
+    _, _, template = two_instances
     # then both APIs and functions exist with distinct names, and each has its own outputs
     template.resource_count_is("AWS::ApiGateway::RestApi", 2)
     template.resource_count_is("AWS::Lambda::Function", 2)
@@ -863,12 +896,24 @@ def test_two_instances_live_in_one_stack_with_distinct_outputs(
     assert len(names) == 2
     stages = resources_of_type(template, "AWS::ApiGateway::Stage").values()
     assert sorted(stage["Properties"]["StageName"] for stage in stages) == ["beta", "prod"]
-    assert {"FirstApiUrl", "SecondApiUrl", "FirstFunctionName", "SecondFunctionName"} <= set(
-        template.to_json()["Outputs"]
-    )
-    # and a second set of outputs with the same prefix is refused at synth time
-    with pytest.raises(RuntimeError, match="FirstApiUrl"):
-        second.add_outputs(logical_id_prefix="First")
+    # and each construct's output ids start with its own id, beside the stack's own ApiUrl
+    outputs = template.to_json()["Outputs"]
+    assert set(outputs) == {
+        "ApiUrl",
+        *(f"{prefix}{name}" for prefix in ("First", "Second") for name in OUTPUT_NAMES),
+    }
+    assert outputs["ApiUrl"]["Value"] == "the embedding stack's own output"
+
+
+def test_output_ids_follow_the_construct_path_below_the_stack() -> None:
+    # given a construct nested in a construct of the embedding stack
+    stack = cdk.Stack(cdk.App(context=load_cdk_context()), "Host")
+    nested = ListImagesApi(cdk_constructs.Construct(stack, "Platform"), "Images")
+    # when it adds its outputs; then their ids start with the path below the stack
+    nested.add_outputs()
+    assert set(Template.from_stack(stack).to_json()["Outputs"]) == {
+        f"PlatformImages{name}" for name in OUTPUT_NAMES
+    }
 
 
 def test_grant_invoke_gives_a_grantee_the_two_methods_only() -> None:
@@ -926,45 +971,38 @@ def test_unauthenticated_opt_in_removes_auth_and_warns_loudly() -> None:
         ({"stage_name": "prod/v1"}, "stage_name"),
         ({"memory_size_mb": 64}, "memory_size_mb"),
         ({"page_size": 1001}, "page_size"),
-        ({"domain_name": "a.example.com"}, "certificate_arn"),
-        ({"hosted_zone_id": "Z1", "hosted_zone_name": "example.com"}, "domain_name"),
         (
-            {
-                "domain_name": "images.example.org",
-                "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
-                "hosted_zone_id": "Z1",
-                "hosted_zone_name": "example.com",
-            },
-            "not inside hosted zone",
+            lambda stack: ListImagesApiOptions(
+                domain=imported_domain(stack, domain_name="images.example.org")
+            ),
+            "'images.example.org' is not inside hosted zone 'example.com'",
         ),
         ({"allowed_regions": ["us-east1"]}, "us-east1"),
-        ({"private_vpc_endpoint_ids": ["vpc-123"]}, "vpc-123"),
         ({"allowed_principal_arns": ["ImageBuilders"]}, "ImageBuilders"),
-        ({"hosted_zone_id": "Z1"}, "hosted_zone_name"),
-        ({"disable_default_endpoint": True}, "custom domain"),
         (
-            {
-                "private_vpc_endpoint_ids": ["vpce-1"],
-                "domain_name": "a.example.com",
-                "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
-            },
-            "PRIVATE",
+            lambda stack: ListImagesApiOptions(
+                vpc_endpoints=[vpc_endpoint(stack, "vpce-1")], domain=imported_domain(stack)
+            ),
+            "not supported together with a PRIVATE API",
         ),
-        ({"throttling_rate_limit": 0}, "throttling"),
-        ({"log_level": "LOUD"}, "LOUD"),
+        (
+            {"throttling": aws_apigateway.ThrottleSettings(rate_limit=0)},
+            "throttling rate_limit must be positive",
+        ),
+        ({"throttling": aws_apigateway.ThrottleSettings(burst_limit=-1)}, "throttling burst_limit"),
         ({"reserved_concurrent_executions": 0}, r"at least 1, got 0: 0 would throttle every invocation"),
         ({"reserved_concurrent_executions": -1}, "reserved_concurrent_executions"),
         ({"allowed_principal_arns": ["arn:aws:iam::123456789012:role/*"]}, "no wildcards"),
         ({"allowed_principal_arns": ["arn:aws:iam::123456789012:group/Builders"]}, "not a role, user or"),
     ],
 )
-def test_bad_options_fail_clearly_at_synth_time(options: dict[str, Any], message: str) -> None:
+def test_bad_options_fail_clearly_at_synth_time(options: Options, message: str) -> None:
     # given contradictory or out-of-range options; when the construct is built; then a clear error
     with pytest.raises(ValueError, match=message):
         _fresh_stack(options)
 
 
-def _fresh_stack(options: dict[str, Any]) -> Any:
+def _fresh_stack(options: Options) -> Any:
     return build_stack(options)
 
 
@@ -1000,6 +1038,27 @@ def test_asset_excludes_caches_and_tests(tmp_path: Path, monkeypatch: pytest.Mon
     (staged,) = [path for path in outdir.iterdir() if path.name.startswith("asset.")]
     shipped = sorted(str(path.relative_to(staged)) for path in staged.rglob("*") if path.is_file())
     assert shipped == ["listimages/handler.py"]
+
+
+def test_asset_ships_the_trimmed_botocore_models() -> None:
+    # given the trimmed models of the repository's runtime (tools/botocore_models.py)
+    models = list_images_api.runtime_asset_dir() / "listimages" / "botocore_data"
+    expected = {path.relative_to(models).as_posix(): path.read_bytes() for path in models.rglob("*.json")}
+    assert sorted(expected) == ["cloudformation/2010-05-15/service-2.json", "ec2/2016-11-15/service-2.json"]
+    # when the stack is synthesized
+    stack = build_stack()
+    Template.from_stack(stack)
+    stage = cdk.Stage.of(stack)
+    assert stage is not None
+    (staged,) = [path for path in Path(stage.outdir).iterdir() if path.name.startswith("asset.")]
+    # then the function's asset holds them, byte for byte, where the runtime looks for them
+    staged_models = staged / "listimages" / "botocore_data"
+    shipped = {
+        path.relative_to(staged_models).as_posix(): path.read_bytes()
+        for path in staged_models.rglob("*")
+        if path.is_file()
+    }
+    assert shipped == expected
 
 
 @pytest.mark.parametrize(
@@ -1074,3 +1133,152 @@ def test_a_timeout_at_the_api_gateway_limit_is_refused() -> None:
     # when it is built; then it fails clearly instead of letting callers see 504s
     with pytest.raises(ValueError, match="below API Gateway"):
         SlowListImagesApi(stack, "ListImages")
+
+
+# ------------------------------------------------------------------------------------ the option types
+def test_the_construct_takes_exactly_the_fields_of_its_options_type() -> None:
+    # given the construct's keyword arguments and the options dataclass ListImagesStack passes on
+    parameters = {
+        name: (parameter.annotation, parameter.default)
+        for name, parameter in inspect.signature(ListImagesApi.__init__).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    fields = {field.name: (field.type, field.default) for field in dataclasses.fields(ListImagesApiOptions)}
+    # then both have the same names, in order, with the same types and defaults
+    assert list(parameters) == list(fields)
+    assert parameters == fields
+
+
+def test_the_construct_keeps_its_options_as_given() -> None:
+    # given options away from their defaults; when the stack passes them to the construct
+    options = ListImagesApiOptions(page_size=50, cloud_watch_role=False, create_invoker_role=True)
+    # then the construct's options are exactly those
+    assert build_stack(options).list_images.options == options
+
+
+# ------------------------------------------------------------------------------------------- tokens
+def test_token_valued_options_pass_validation_and_reach_the_template() -> None:
+    # given a domain name, a page size and a Region list that synth cannot read (tokens; a token stage
+    # name is refused by aws-cdk-lib itself, which names constructs after the stage)
+    def options(stack: cdk.Stack) -> ListImagesApiOptions:
+        domain_name = aws_ssm.StringParameter.value_for_string_parameter(stack, "/list-images/domain")
+        # a number token is a float to the type checker; the construct takes it where it takes an int
+        page_size = cast(int, cdk.CfnParameter(stack, "PageSize", type="Number").value_as_number)
+        return ListImagesApiOptions(
+            domain=imported_domain(stack, domain_name=domain_name),
+            page_size=page_size,
+            allowed_regions=[cdk.CfnParameter(stack, "Region").value_as_string],
+        )
+
+    # when synthesized (the hosted zone's name is known, the domain name is not)
+    template = Template.from_stack(
+        build_stack(options, env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    )
+    # then nothing was refused, and CloudFormation receives the references to check at deployment
+    domain = only_resource(template, "AWS::ApiGateway::DomainName")["Properties"]
+    assert domain["DomainName"]["Ref"].startswith("SsmParameterValuelistimagesdomain")
+    environment = _function(template)["Environment"]["Variables"]
+    assert environment["LIST_IMAGES_PAGE_SIZE"] == {"Ref": "PageSize"}
+    assert environment["LIST_IMAGES_ALLOWED_REGIONS"] == {"Ref": "Region"}
+
+
+# ------------------------------------------------------------------------------- grant_invoke and policy
+def test_grant_invoke_to_a_principal_the_resource_policy_denies_fails_at_synth() -> None:
+    # given an API that admits one listed role only, and another role of the app
+    stack = build_stack({"allowed_principal_arns": [f"arn:aws:iam::{ACCOUNT}:role/ImageBuilders"]})
+    outsider = aws_iam.Role(stack, "Outsider", assumed_by=aws_iam.AccountRootPrincipal())
+    # when the other role is granted invoke; then a clear error instead of a grant that yields 403s
+    with pytest.raises(ValueError, match=r"grant_invoke refused: .* to allowed_principal_arns"):
+        stack.list_images.grant_invoke(outsider)
+    # and nothing was granted
+    assert outsider.node.try_find_child("DefaultPolicy") is None
+
+
+def test_grant_invoke_to_an_admitted_principal_is_allowed() -> None:
+    # given a role of the app admitted by its ARN token, and a role of an admitted account
+    def options(stack: cdk.Stack) -> ListImagesApiOptions:
+        builders = aws_iam.Role(stack, "Builders", assumed_by=aws_iam.AccountRootPrincipal())
+        return ListImagesApiOptions(
+            allowed_principal_arns=[builders.role_arn, "arn:aws:iam::210987654321:root"]
+        )
+
+    stack = build_stack(options)
+    builders = stack.node.find_child("Builders")
+    assert isinstance(builders, aws_iam.Role)
+    partner = aws_iam.Role.from_role_arn(stack, "Partner", "arn:aws:iam::210987654321:role/Partner")
+    # when both are granted invoke; then both grants are made (the policy admits both)
+    assert stack.list_images.grant_invoke(builders).success
+    assert stack.list_images.grant_invoke(partner).success
+
+
+def test_grant_invoke_to_another_account_on_a_private_api_fails_at_synth() -> None:
+    # given a PRIVATE API (its policy admits the stack's account through the endpoints) in a known account
+    stack = build_stack(
+        lambda stack: ListImagesApiOptions(vpc_endpoints=[vpc_endpoint(stack, "vpce-0123456789abcdef0")]),
+        env=cdk.Environment(account=ACCOUNT, region="us-east-1"),
+    )
+    own = aws_iam.Role(stack, "Own", assumed_by=aws_iam.AccountRootPrincipal())
+    foreign = aws_iam.Role.from_role_arn(stack, "Foreign", "arn:aws:iam::210987654321:role/Other")
+    # when each is granted; then the own-account role gets the grant and the other account is refused
+    assert stack.list_images.grant_invoke(own).success
+    with pytest.raises(ValueError, match="admits only principals of account 123456789012"):
+        stack.list_images.grant_invoke(foreign)
+
+
+# ------------------------------------------------------------------------------------ log encryption
+def test_a_key_of_the_app_lets_cloud_watch_logs_of_the_region_encrypt_both_log_groups() -> None:
+    # given a KMS key created in the same stack
+    def options(stack: cdk.Stack) -> ListImagesApiOptions:
+        key = aws_kms.Key(stack, "LogKey", enable_key_rotation=True)
+        return ListImagesApiOptions(logging=LoggingOptions(encryption_key=key))
+
+    stack = build_stack(options)
+    template = Template.from_stack(stack)
+    key_id = next(iter(resources_of_type(template, "AWS::KMS::Key")))
+    prefix = log_groups.log_group_name_prefix(stack.list_images)
+    # then both log groups use the key, under names starting with the construct's prefix and its log group id
+    for construct_id, log_group in _log_groups_by_construct_id(stack, template).items():
+        assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        name = json.dumps(log_group["Properties"]["LogGroupName"])
+        assert f"{prefix}-{construct_id}-" in name
+        assert "AWS::StackId" in name
+    # and the key policy lets logs.<region>.amazonaws.com use it for those two groups only
+    statements = template.to_json()["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (logs_statement,) = [s for s in statements if s.get("Sid", "").startswith("AllowCloudWatchLogs")]
+    assert logs_statement["Principal"] == {
+        "Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    }
+    assert sorted(logs_statement["Action"]) == sorted(log_groups.CLOUD_WATCH_LOGS_KEY_ACTIONS)
+    assert not any("*" in action for action in logs_statement["Action"])
+    condition = json.dumps(logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+    assert f":log-group:{prefix}-FunctionLogs-*" in condition
+    assert f":log-group:{prefix}-AccessLogs-*" in condition
+    # and no warning: the construct changed the key policy itself
+    assert not Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("log encryption key"))
+
+
+def test_an_imported_key_warns_what_its_key_policy_must_allow(boundary_config: Template) -> None:
+    # given the configuration with an imported key; when its construct's annotations are read
+    stack = synthesize_configuration("boundary_regions").stack
+    prefix = log_groups.log_group_name_prefix(stack.list_images)
+    warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("log encryption key"))
+    # then one warning names the service principal and the log-group ARN pattern to allow
+    (warning,) = warnings
+    text = str(warning.entry.data)
+    assert "logs.<region>.amazonaws.com" in text
+    assert f"log-group:{prefix}-*" in text
+    # and the imported key's ARN is still what both groups use
+    for log_group in resources_of_type(boundary_config, "AWS::Logs::LogGroup").values():
+        assert log_group["Properties"]["KmsKeyId"] == KEY_ARN
+
+
+def _log_groups_by_construct_id(stack: ListImagesStack, template: Template) -> dict[str, dict[str, Any]]:
+    groups = {
+        "FunctionLogs": stack.list_images.function_log_group,
+        "AccessLogs": stack.list_images.access_log_group,
+    }
+    resources = resources_of_type(template, "AWS::Logs::LogGroup")
+    return {
+        construct_id: resources[stack.resolve(cast(cdk.CfnElement, group.node.default_child).logical_id)]
+        for construct_id, group in groups.items()
+    }

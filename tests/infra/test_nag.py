@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,10 +13,12 @@ from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks, ServerlessChecks
 
 from app import register_nag_packs
-from infra.stack import ListImagesStack
+from pcluster_list_images_cdk import ListImagesApiOptions, ListImagesStack, acknowledgments
 from tests.synth_support import build_stack, load_cdk_context, synthesize_configuration
 
 PACKS: list[type[NagPack]] = [AwsSolutionsChecks, ServerlessChecks, NIST80053R5Checks]
+ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"
+ANY_REASON = acknowledgments._PUSH_TO_CLOUD_WATCH_LOGS_REASON
 
 
 def _findings(pack: type[NagPack], scope: Any) -> list[tuple[str, list[str | None]]]:
@@ -99,7 +102,9 @@ def test_unauthenticated_opt_in_is_flagged_by_nag() -> None:
 def test_app_registration_makes_synth_fail_on_an_unacknowledged_finding(tmp_path: Path) -> None:
     # given an App with the packs registered as app.py does, holding an unauthenticated API
     app = cdk.App(context=load_cdk_context(), outdir=str(tmp_path))
-    ListImagesStack(app, "Open", api_options={"dangerously_allow_unauthenticated_access": True})
+    ListImagesStack(
+        app, "Open", api_options=ListImagesApiOptions(dangerously_allow_unauthenticated_access=True)
+    )
     register_nag_packs(app)
     # when synthesized; then synthesis fails
     with pytest.raises(RuntimeError, match="ValidationFailed"):
@@ -128,3 +133,43 @@ def test_the_construct_registers_no_packs_itself() -> None:
     # when synthesized; then it succeeds: only the embedding app decides which packs run
     assembly = cdk.Stage.of(stack).synth()  # type: ignore[union-attr]
     assert assembly.get_stack_by_name(stack.stack_name).template["Resources"]
+
+
+class _ReleaseRefusingGranularIds:
+    """``Validations.of(scope)`` as aws-cdk-lib 2.257 behaves: ids with more than one '::' are refused."""
+
+    def __init__(self, scope: Any) -> None:
+        self._validations = cdk.Validations.of(scope)
+
+    def acknowledge(self, *rules: cdk.Acknowledgment) -> None:
+        if any(rule.id.count("::") > 1 for rule in rules):
+            raise RuntimeError(
+                "InvalidValidationId: Invalid validation rule ID: the '::' delimiter is reserved"
+            )
+        self._validations.acknowledge(*rules)
+
+
+def test_a_granular_acknowledgment_an_older_release_refuses_still_reaches_cdk_nag(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given an aws-cdk-lib that refuses AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:...] as an id (2.257)
+    monkeypatch.setattr(acknowledgments, "Validations", SimpleNamespace(of=_ReleaseRefusingGranularIds))
+    # when the stack with the account CloudWatch role (and its AWS managed policy) is built and nagged
+    stack = build_stack()
+    findings = _findings(AwsSolutionsChecks, stack)
+    # then the construct still acknowledged the finding on that role, where cdk-nag finds it
+    assert findings == []
+    role = stack.list_images.api.node.find_child("CloudWatchRole")
+    recorded = [entry.data for entry in role.node.metadata if entry.type == ACKNOWLEDGED_RULES]
+    assert recorded == [{f"Annotation::{acknowledgments._PUSH_TO_CLOUD_WATCH_LOGS_FINDING}": ANY_REASON}]
+
+
+def test_without_the_fallback_the_refused_acknowledgment_would_leave_a_finding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given the same older release, and the fallback that records the acknowledgment disabled
+    monkeypatch.setattr(acknowledgments, "Validations", SimpleNamespace(of=_ReleaseRefusingGranularIds))
+    monkeypatch.setattr(acknowledgments, "_ACKNOWLEDGED_RULES", "not-read-by-cdk-nag")
+    # when the stack is nagged; then the managed-policy finding is reported (the fallback is what counts)
+    findings = _findings(AwsSolutionsChecks, build_stack())
+    assert [rule for rule, _ in findings] == [acknowledgments._PUSH_TO_CLOUD_WATCH_LOGS_FINDING]

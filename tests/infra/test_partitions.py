@@ -11,7 +11,7 @@ import pytest
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 
-from infra.stack import ListImagesStack
+from pcluster_list_images_cdk import ListImagesStack
 from tests.infra.test_cfn_lint import lint_template
 from tests.synth_support import build_stack
 

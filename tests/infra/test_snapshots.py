@@ -14,7 +14,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from infra import list_images_api
+from pcluster_list_images_cdk import list_images_api
 from tests.synth_support import synth_template
 
 # A sha256 asset hash (S3Key "<hash>.zip", asset metadata, ...) wherever it appears.
