@@ -12,7 +12,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export MOTO_EC2_LOAD_DEFAULT_AMIS := false
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local local-aws test lint typecheck unit synth deploy bench clean
+.PHONY: setup local local-aws test lint typecheck unit synth deploy deploy-moto bench fuzz models clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -64,8 +64,21 @@ deploy: setup
 	@echo "Synthesizing (about 20 s), then deploying with CloudFormation..."
 	$(CDK) deploy $(ARGS)
 
+## The deploy proof without an AWS account: bootstrap, deploy, update, destroy on moto (also in `make test`).
+deploy-moto: setup
+	$(PY) -m pytest tests/deploy -q $(PYTEST_ARGS)
+
 bench: setup
 	$(PY) bench/run.py
+
+## The long hostile-input fuzz (20,000 signed requests through the local gateway, 20,000 events into the
+## handler), with a new seed each run: ARGS="--seed N" repeats one. CI runs a bounded one (tests/e2e).
+fuzz: setup
+	$(PY) -m fuzz $(ARGS)
+
+## Regenerate the trimmed botocore models of the Lambda asset (after upgrading botocore; a test says when).
+models: setup
+	$(PY) -m tools.botocore_models
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

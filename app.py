@@ -3,12 +3,14 @@
 
 Any unacknowledged nag finding makes ``cdk synth`` / ``cdk deploy`` fail. Construct options come from
 CDK context (``cdk.json`` or ``-c key=value``), all under the ``list-images:`` prefix; ``CONTEXT_OPTIONS``
-lists them (docs/construct.md documents each). An unknown ``list-images:`` key is an error.
+lists them (docs/construct.md documents each), ``MONITORING_CONTEXT_OPTIONS`` the alarm and dashboard keys
+(docs/operations.md). An unknown ``list-images:`` key is an error.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +23,17 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 
-from pcluster_list_images_cdk import CustomDomain, ListImagesApiOptions, ListImagesStack, LoggingOptions
+from pcluster_list_images_cdk import (
+    CustomDomain,
+    ListImagesApiOptions,
+    ListImagesStack,
+    LoggingOptions,
+    MonitoringOptions,
+)
+from pcluster_list_images_cdk.monitoring import EMAIL_ADDRESS
 
 CONTEXT_PREFIX = "list-images:"
 
@@ -91,6 +101,23 @@ def _vpc_endpoints(value: Any, stack: cdk.Stack) -> list[ec2.IInterfaceVpcEndpoi
     ]
 
 
+def _email_addresses(value: Any, stack: cdk.Stack) -> list[str]:
+    addresses = _text_list(value, stack)
+    if not all(EMAIL_ADDRESS.match(address) for address in addresses):
+        raise ValueError(value)
+    return addresses
+
+
+_SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+
+
+def _topic(value: Any, stack: cdk.Stack) -> sns.ITopic:
+    arn = _text(value, stack)
+    if not _SNS_TOPIC_ARN.match(arn):
+        raise ValueError(value)
+    return sns.Topic.from_topic_arn(stack, "AlarmTopic", arn)
+
+
 def _imported(from_arn: Callable[[cdk.Stack, str, str], Any], construct_id: str) -> Reader:
     """A reader importing the ARN as a reference (``from_*_arn``) with ``construct_id`` in the stack."""
     return lambda value, stack: from_arn(stack, construct_id, _text(value, stack))
@@ -138,6 +165,19 @@ CONTEXT_OPTIONS = (
     ContextOption("create-account-cloud-watch-role", "cloud_watch_role", _boolean, "true or false"),
 )
 
+# Context key -> field of MonitoringOptions (docs/operations.md documents each).
+MONITORING_CONTEXT_OPTIONS = (
+    ContextOption("alarms", "alarms", _boolean, "true or false"),
+    ContextOption(
+        "alarm-email",
+        "alarm_email_addresses",
+        _email_addresses,
+        "an email address (comma-separated for several)",
+    ),
+    ContextOption("alarm-topic-arn", "alarm_topic", _topic, "an SNS topic ARN"),
+    ContextOption("dashboard", "dashboard", _boolean, "true or false"),
+)
+
 
 def _custom_domain(stack: cdk.Stack, fields: dict[str, Any]) -> CustomDomain:
     """The domain group: its zone comes from two keys (id and name) imported as one reference."""
@@ -166,39 +206,82 @@ _GROUPS: dict[str, Callable[[cdk.Stack, dict[str, Any]], Any]] = {
 }
 
 
+def _given_context(stack: cdk.Stack) -> dict[str, Any]:
+    """The ``list-images:*`` values (prefix removed) seen by ``stack``; empty ones are ignored.
+
+    Raises ``ValueError`` for an unknown key, naming it and the known ones.
+    """
+    known = {option.key for option in (*CONTEXT_OPTIONS, *MONITORING_CONTEXT_OPTIONS)}
+    given = {
+        key.removeprefix(CONTEXT_PREFIX): value
+        for key, value in stack.node.get_all_context().items()
+        if key.startswith(CONTEXT_PREFIX) and value is not None and value != ""
+    }
+    unknown = sorted(given.keys() - known)
+    if unknown:
+        raise ValueError(
+            f"unknown context key(s) {', '.join(CONTEXT_PREFIX + key for key in unknown)}; known keys: "
+            f"{', '.join(CONTEXT_PREFIX + key for key in sorted(known))}"
+        )
+    return given
+
+
+def _read(stack: cdk.Stack, options: tuple[ContextOption, ...]) -> dict[str, Any]:
+    """Field (``field`` or ``group.field``) -> value read from the context, for the keys in ``options``.
+
+    Raises ``ValueError`` for a value of the wrong type, naming the key and the expected type.
+    """
+    given = _given_context(stack)
+    fields: dict[str, Any] = {}
+    for option in options:
+        if option.key not in given:
+            continue
+        value = given[option.key]
+        try:
+            fields[option.field] = option.read(value, stack)
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(
+                f"context {CONTEXT_PREFIX}{option.key}: expected {option.expected}, got {value!r}"
+            ) from None
+    return fields
+
+
 def api_options_from_context(stack: cdk.Stack) -> ListImagesApiOptions:
     """Map the ``list-images:*`` context values seen by ``stack`` to the construct's options.
 
     Raises ``ValueError`` for an unknown ``list-images:`` key (naming it and the known ones) and for a
     value of the wrong type (naming the key and the expected type). Empty values are ignored.
     """
-    known = {option.key: option for option in CONTEXT_OPTIONS}
-    given = {
-        key.removeprefix(CONTEXT_PREFIX): value
-        for key, value in stack.node.get_all_context().items()
-        if key.startswith(CONTEXT_PREFIX) and value is not None and value != ""
-    }
-    unknown = sorted(given.keys() - known.keys())
-    if unknown:
-        raise ValueError(
-            f"unknown context key(s) {', '.join(CONTEXT_PREFIX + key for key in unknown)}; known keys: "
-            f"{', '.join(CONTEXT_PREFIX + key for key in sorted(known))}"
-        )
     fields: dict[str, Any] = {}
     groups: dict[str, dict[str, Any]] = {}
-    for key, value in given.items():
-        option = known[key]
-        try:
-            parsed = option.read(value, stack)
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(
-                f"context {CONTEXT_PREFIX}{key}: expected {option.expected}, got {value!r}"
-            ) from None
-        group, _, field = option.field.rpartition(".")
+    for path, parsed in _read(stack, CONTEXT_OPTIONS).items():
+        group, _, field = path.rpartition(".")
         (groups.setdefault(group, {}) if group else fields)[field] = parsed
     for group, group_fields in groups.items():
         fields[group] = _GROUPS[group](stack, group_fields)
     return ListImagesApiOptions(**fields)
+
+
+def monitoring_options_from_context(stack: cdk.Stack) -> MonitoringOptions:
+    """Map ``list-images:alarms``, ``alarm-email``, ``alarm-topic-arn`` and ``dashboard`` to options.
+
+    Raises ``ValueError`` like ``api_options_from_context``, and for a contradiction (alarms turned off
+    but given somewhere to go; an email address and an existing topic together).
+    """
+    fields = _read(stack, MONITORING_CONTEXT_OPTIONS)
+    destinations = [
+        CONTEXT_PREFIX + option.key
+        for option in MONITORING_CONTEXT_OPTIONS
+        if option.field in {"alarm_email_addresses", "alarm_topic"} and option.field in fields
+    ]
+    if fields.get("alarms") is False and destinations:
+        raise ValueError(f"context {CONTEXT_PREFIX}alarms=false contradicts {' and '.join(destinations)}")
+    if len(destinations) > 1:
+        raise ValueError(
+            f"context {' and '.join(destinations)}: give one; an existing topic's subscriptions are managed "
+            "where the topic is"
+        )
+    return MonitoringOptions(**fields)
 
 
 def stack_environment() -> cdk.Environment | None:
@@ -226,6 +309,7 @@ def main() -> None:
         env=stack_environment(),
         description="ParallelCluster-compatible listImages: API Gateway (IAM auth) + Lambda",
         api_options=api_options_from_context,
+        monitoring=monitoring_options_from_context,
     )
     register_nag_packs(app)
     app.synth()

@@ -9,22 +9,32 @@ Measures, in one run:
   "inside" is botocore's own call machinery and no network;
 - that outside time next to ``json.dumps`` of the same response body, and both per image (100 → 1,000);
 - AWS calls per response next to the AWS pages the stub served;
-- peak memory (tracemalloc peak of one request; max RSS of the process).
+- peak memory (tracemalloc peak of one request; max RSS of the process);
+- the cold start as Lambda runs it (``bench/cold_start.py`` in fresh interpreters): its CPU next to a fresh
+  interpreter's ``import botocore.session``, lever by lever, the first request after a provisioned-concurrency
+  or SnapStart init, and the "Lambda memory" table: cold and warm requests inside a CPU cgroup whose quota is
+  the CPU share Lambda gives each memory size, with what they cost.
 
-Run: ``.venv/bin/python bench/run.py`` (no network, no AWS).
+Run: ``.venv/bin/python bench/run.py`` (no network, no AWS; the memory table needs root and a CPU cgroup).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
 import timeit
 import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +56,7 @@ for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_EN
     os.environ.pop(_name, None)
 os.environ.update(ENVIRONMENT)
 sys.path.insert(0, str(RUNTIME))
+sys.path.insert(1, str(REPO))  # tools/
 
 IMPORT_RUNS = 11
 FIRST_REQUEST_RUNS = 5
@@ -291,6 +302,11 @@ def _best_of(runs: list[dict[str, Any]], key: str) -> float:
     return float(min(run[key] for run in runs))
 
 
+def _load() -> str:
+    """The machine's load when a table is measured (other work on a shared machine skews absolute figures)."""
+    return "load average {:.1f} / {:.1f} / {:.1f} (1 / 5 / 15 min)".format(*os.getloadavg())
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f}"
 
@@ -375,14 +391,367 @@ def small_page_breakdown(aws: StubbedAws, size: int = 10) -> None:
     )
 
 
+# --- Lambda's CPU share: cold start, memory sizes and cost ------------------------------------------------
+
+# Lambda gives a function CPU in proportion to its memory; 1,769 MB is one vCPU (AWS Lambda Developer Guide,
+# "Configure Lambda function memory").
+ONE_VCPU_MB = 1769
+MEMORY_SIZES_MB = (128, 256, 512, 1024, 1536, 1769, 2048)
+# The cgroup's CFS period. Short, so that a throttled pause (less than one period) that falls inside an AWS
+# call, whose time is excluded, distorts a figure little; the kernel's minimum quota of 1 ms allows 128 MB's
+# 7.2 % of a CPU from a 14 ms period up. (Lambda does not publish its own.)
+CFS_PERIOD_US = 20_000
+COLD_START_RUNS = 7
+THROTTLED_WARM_RUNS = 5
+# Lambda's prices for arm64 in US East (N. Virginia), first duration tier, from the AWS Lambda pricing page,
+# recorded on 2026-12-02. The init phase is billed like the handler's time ("Duration charges apply to code
+# that runs in the handler of a function as well as initialization code that is declared outside of the
+# handler"), so a cold start costs its whole duration.
+PRICES_RECORDED_ON = "2026-12-02"
+ARM64_PRICE_PER_GB_SECOND = 0.0000133334
+PRICE_PER_MILLION_REQUESTS = 0.20
+# The default-memory rule: the smallest size whose cold start is within this factor of the one-vCPU figure.
+DEFAULT_MEMORY_COLD_START_FACTOR = 1.10
+COLD_START_SCRIPT = Path(__file__).with_name("cold_start.py")
+INITIALIZATION_TYPE_VARIABLE = "AWS_LAMBDA_INITIALIZATION_TYPE"
+
+
+class CpuCgroup:
+    """A CPU cgroup whose CFS quota is set per run; ``add_current_process`` moves a child into it."""
+
+    def __init__(self, path: Path, version: int) -> None:
+        self.path, self.version = path, version
+
+    @classmethod
+    @contextmanager
+    def created(cls, name: str) -> Iterator[CpuCgroup | None]:
+        """A new cgroup (v1 ``cpu`` controller first, then v2), removed afterwards; None where neither is
+        writable."""
+        cgroup = cls._create_v1(name) or cls._create_v2(name)
+        try:
+            yield cgroup
+        finally:
+            if cgroup is not None:
+                cgroup.path.rmdir()
+
+    @classmethod
+    def _create_v1(cls, name: str) -> CpuCgroup | None:
+        for root in (Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup/cpu,cpuacct")):
+            if (root / "cpu.cfs_quota_us").exists():
+                try:
+                    (root / name).mkdir()
+                except OSError:
+                    return None
+                return cls(root / name, 1)
+        return None
+
+    @classmethod
+    def _create_v2(cls, name: str) -> CpuCgroup | None:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+        roots = [Path(line.split()[1]) for line in mounts if line.split()[2:3] == ["cgroup2"]]
+        own = [
+            line[3:] for line in Path("/proc/self/cgroup").read_text().splitlines() if line.startswith("0::")
+        ]
+        for root in roots:
+            parent = root / own[0].lstrip("/") if own else root
+            try:
+                if "cpu" not in (parent / "cgroup.controllers").read_text().split():
+                    continue
+                (parent / "cgroup.subtree_control").write_text("+cpu")
+                (parent / name).mkdir()
+            except OSError:
+                continue
+            if (parent / name / "cpu.max").exists():
+                return cls(parent / name, 2)
+            (parent / name).rmdir()
+        return None
+
+    def set_share(self, share: float | None) -> None:
+        """Limit the group to ``share`` of one CPU per period (None: no limit), and let it take that share
+        ahead of the machine's other work (Lambda guarantees it; on a shared machine the model would otherwise
+        measure the crowd)."""
+        quota = -1 if share is None else max(1000, round(CFS_PERIOD_US * share))
+        if self.version == 1:
+            (self.path / "cpu.cfs_period_us").write_text(str(CFS_PERIOD_US))
+            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+            (self.path / "cpu.shares").write_text("262144")  # the largest weight
+        else:
+            (self.path / "cpu.max").write_text(f"{'max' if quota < 0 else quota} {CFS_PERIOD_US}")
+            (self.path / "cpu.weight").write_text("10000")  # the largest weight
+
+    def add_current_process(self) -> None:
+        """Runs in the child between fork and exec: everything the child does is throttled."""
+        descriptor = os.open(self.path / "cgroup.procs", os.O_WRONLY)
+        try:
+            os.write(descriptor, str(os.getpid()).encode())
+        finally:
+            os.close(descriptor)
+
+
+def _realistic_ami(ami: dict[str, Any]) -> dict[str, Any]:
+    """A DescribeImages entry with the other fields EC2 returns for an AMI (parsed by botocore each time)."""
+    return {
+        **ami,
+        "ImageLocation": f"123456789012/{ami['Name']}",
+        "CreationDate": "2026-01-01T00:00:00.000Z",
+        "Description": "AWS ParallelCluster AMI for alinux2023, kernel-6.1, lustre-2.15, efa-1.34",
+        "Hypervisor": "xen",
+        "EnaSupport": True,
+        "SriovNetSupport": "simple",
+        "PlatformDetails": "Linux/UNIX",
+        "UsageOperation": "RunInstances",
+        "BootMode": "uefi-preferred",
+        "ImdsSupport": "v2.0",
+        "DeprecationTime": "2028-01-01T00:00:00.000Z",
+        "BlockDeviceMappings": [
+            {
+                "DeviceName": "/dev/xvda",
+                "Ebs": {**mapping["Ebs"], "DeleteOnTermination": True, "VolumeType": "gp3"},
+            }
+            for mapping in ami["BlockDeviceMappings"]
+        ],
+    }
+
+
+def write_answers(directory: Path) -> None:
+    """EC2's DescribeImages answers (10 and 1,000 images) as XML files, for ``cold_start.py``."""
+    import botocore.session  # noqa: PLC0415
+
+    from tools.aws_answers import response_xml  # noqa: PLC0415
+
+    operation = botocore.session.get_session().get_service_model("ec2").operation_model("DescribeImages")
+    for size in (10, 1000):
+        images = [_realistic_ami(ami) for ami in prebuilt_amis(size)]
+        (directory / f"describe-images-{size}.xml").write_bytes(response_xml(operation, {"Images": images}))
+
+
+@dataclass
+class ColdStartBench:
+    """Runs ``cold_start.py`` as Lambda would run our asset: a fresh interpreter without site-packages'
+    start-up hooks, our modules compiled from source (the asset ships no bytecode), botocore as installed."""
+
+    runtime_dir: Path
+    answers_dir: Path
+
+    def run(
+        self,
+        mode: str,
+        *,
+        cgroup: CpuCgroup | None = None,
+        initialization_type: str | None = None,
+        warm_runs: int = 0,
+    ) -> dict[str, Any]:
+        environment = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join((str(self.runtime_dir), sysconfig.get_paths()["purelib"])),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        environment.pop(INITIALIZATION_TYPE_VARIABLE, None)
+        if initialization_type:
+            environment[INITIALIZATION_TYPE_VARIABLE] = initialization_type
+        pause = 2 * CFS_PERIOD_US / 1e6
+        command = [sys.executable, "-S", str(COLD_START_SCRIPT), str(self.answers_dir), mode, str(warm_runs)]
+        output = subprocess.run(
+            [*command, str(pause)],
+            env=environment,
+            preexec_fn=cgroup.add_current_process if cgroup else None,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        result: dict[str, Any] = json.loads(output)
+        return result
+
+
+def _import_cpu(run: dict[str, Any]) -> float:
+    return float(run["import_cpu"])
+
+
+def _first_cpu_outside(run: dict[str, Any]) -> float:
+    return float(run["first_cpu"] - run["inside_cpu"])
+
+
+def _inside_cpu(run: dict[str, Any]) -> float:
+    return float(run["inside_cpu"])
+
+
+def _cold_cpu_outside(run: dict[str, Any]) -> float:
+    return _import_cpu(run) + _first_cpu_outside(run)
+
+
+def _cold_wall_outside(run: dict[str, Any]) -> float:
+    return float(run["import_wall"] + run["first_wall"] - run["inside_wall"])
+
+
+def _cold_wall_total(run: dict[str, Any]) -> float:
+    return float(run["import_wall"] + run["first_wall"])
+
+
+def _first_wall_outside(run: dict[str, Any]) -> float:
+    return float(run["first_wall"] - run["inside_wall"])
+
+
+def _median(runs: list[dict[str, Any]], figure: Callable[[dict[str, Any]], float]) -> float:
+    return float(statistics.median(figure(run) for run in runs))
+
+
+def _request_cost(seconds: float, memory_mb: int) -> float:
+    """What Lambda bills for ``seconds`` of duration at ``memory_mb`` (rounded up to the millisecond)."""
+    return math.ceil(seconds * 1000) / 1000 * memory_mb / 1024 * ARM64_PRICE_PER_GB_SECOND
+
+
+def unthrottled_cold_start(bench: ColdStartBench, cgroup: CpuCgroup | None) -> float:
+    """The cold start's CPU lever by lever, next to ``import botocore.session``; returns that yardstick.
+    Runs in ``cgroup`` without a quota, at its priority, when there is one."""
+    if cgroup is not None:
+        cgroup.set_share(None)
+    variants: dict[str, tuple[str, str | None]] = {
+        "yardstick": ("import-botocore-session", None),
+        "full": ("full", None),
+        "trimmed, botocore's JSON reader": ("trimmed-botocore-json", None),
+        "trimmed": ("trimmed", None),
+        "initialised ahead": ("trimmed", "provisioned-concurrency"),
+    }
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    for _ in range(COLD_START_RUNS):  # in turn, so that a busy moment of the machine hits every variant
+        for name, (mode, initialization_type) in variants.items():
+            runs[name].append(bench.run(mode, cgroup=cgroup, initialization_type=initialization_type))
+    yardstick = _median(runs["yardstick"], _import_cpu)
+    priority = (
+        "in a cgroup without quota, at the memory table's CPU priority" if cgroup else "without a cgroup"
+    )
+    print(
+        f"\n## Cold start: CPU work (fresh interpreter, unthrottled, median of {COLD_START_RUNS})\n\n"
+        f"Measured at {_load()}, {priority}. "
+        "Import of the handler, then its first request (AVAILABLE, 10 images): CPU time outside AWS calls. "
+        '"In the AWS call" is botocore signing the request and parsing EC2\'s answer (no network).\n'
+    )
+    print(
+        "| Cold start | import (ms CPU) | first request, outside AWS calls | in the AWS call "
+        "| import + first request, outside AWS calls | ÷ `import botocore.session` |"
+    )
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| `import botocore.session` alone (the yardstick) | {_ms(yardstick)} | | "
+        f"| {_ms(yardstick)} | 1.00 |"
+    )
+    for name, label in (
+        ("full", "botocore's full service models (before; the runtime's fallback)"),
+        ("trimmed, botocore's JSON reader", "+ trimmed service models"),
+        ("trimmed", "+ JSON objects read as plain dicts (shipped)"),
+        ("initialised ahead", "provisioned concurrency or SnapStart: clients created at init"),
+    ):
+        cold = _median(runs[name], _cold_cpu_outside)
+        print(
+            f"| {label} | {_ms(_median(runs[name], _import_cpu))} "
+            f"| {_ms(_median(runs[name], _first_cpu_outside))} "
+            f"| {_ms(_median(runs[name], _inside_cpu))} | {_ms(cold)} | {cold / yardstick:.2f} |"
+        )
+    trimmed, full = _median(runs["trimmed"], _cold_cpu_outside), _median(runs["full"], _cold_cpu_outside)
+    first_after_init = _median(runs["initialised ahead"], _first_cpu_outside)
+    print(
+        f"\nTarget: cold start CPU ≤ 1.6 x `import botocore.session`: {trimmed / yardstick:.2f} "
+        f"(was {full / yardstick:.2f} with the full models). After an init that created the clients, the "
+        f"first request takes {_ms(first_after_init)} ms of CPU outside AWS calls."
+    )
+    return yardstick
+
+
+def lambda_memory_table(bench: ColdStartBench, cgroup: CpuCgroup | None, yardstick: float) -> None:
+    """Cold and warm requests at each memory size's CPU share, what they cost, and the default-memory rule."""
+    print(
+        f"\n## Lambda memory (CPU share = memory / {ONE_VCPU_MB:,} MB of one CPU)\n\n"
+        f"Each run in a CPU cgroup with a CFS quota of MEM/{ONE_VCPU_MB} of one CPU per "
+        f"{CFS_PERIOD_US // 1000} ms period. Cold start: import + first request (AVAILABLE, 10 images), "
+        f'wall-clock outside AWS calls, median of {COLD_START_RUNS}; "total" adds botocore\'s own work in '
+        "the "
+        f"AWS call. Warm: the whole request (botocore parsing EC2's XML included, no network), median of "
+        f"{THROTTLED_WARM_RUNS} per cold start, each after a pause that restores the quota. Cost: arm64, "
+        f"US East (N. Virginia), ${ARM64_PRICE_PER_GB_SECOND:.10f} per GB-second and "
+        f"${PRICE_PER_MILLION_REQUESTS:.2f} per 1M requests (AWS Lambda pricing page, recorded "
+        f"{PRICES_RECORDED_ON}); duration rounded up to the "
+        "ms; the init phase billed like the handler.\n"
+    )
+    if cgroup is None:
+        print("not measured (no CPU cgroup)")
+        return
+    runs: dict[int, list[dict[str, Any]]] = {memory: [] for memory in MEMORY_SIZES_MB}
+    for _ in range(COLD_START_RUNS):
+        for memory in MEMORY_SIZES_MB:
+            cgroup.set_share(memory / ONE_VCPU_MB)
+            runs[memory].append(bench.run("trimmed", cgroup=cgroup, warm_runs=THROTTLED_WARM_RUNS))
+    cold = {memory: _median(runs[memory], _cold_wall_outside) for memory in MEMORY_SIZES_MB}
+    chosen = min(
+        m for m in MEMORY_SIZES_MB if cold[m] <= DEFAULT_MEMORY_COLD_START_FACTOR * cold[ONE_VCPU_MB]
+    )
+    cgroup.set_share(chosen / ONE_VCPU_MB)
+    initialised_ahead = [
+        bench.run("trimmed", cgroup=cgroup, initialization_type="provisioned-concurrency")
+        for _ in range(COLD_START_RUNS)
+    ]
+    print(
+        "| Memory (MB) | CPU share | cold start (ms) | ÷ `import botocore.session` CPU | cold start, total "
+        "| warm, 10 images | warm, 1,000 images | $ per cold start | $ per 1M warm requests (10 images) "
+        "| $ per 1M warm requests (1,000 images) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for memory in MEMORY_SIZES_MB:
+        total = _median(runs[memory], _cold_wall_total)
+        warm = {
+            size: float(statistics.median(value for run in runs[memory] for value in run["warm"][str(size)]))
+            for size in (10, 1000)
+        }
+        per_million = {
+            size: PRICE_PER_MILLION_REQUESTS + 1e6 * _request_cost(seconds, memory)
+            for size, seconds in warm.items()
+        }
+        print(
+            f"| {memory:,} | {memory / ONE_VCPU_MB:.3f} | {_ms(cold[memory])} "
+            f"| {cold[memory] / yardstick:.2f} | {_ms(total)} | {_ms(warm[10])} | {_ms(warm[1000])} "
+            f"| {_request_cost(total, memory):.7f} | {per_million[10]:.2f} | {per_million[1000]:.2f} |"
+        )
+    print(
+        f"\nDefault-memory rule: the smallest size whose cold start is within "
+        f"{DEFAULT_MEMORY_COLD_START_FACTOR - 1:.0%} of the one-vCPU ({ONE_VCPU_MB:,} MB) figure: "
+        f"{chosen:,} MB in this run; its cold start is {cold[chosen] / yardstick:.2f} x "
+        "`import botocore.session` (target ≤ 3). "
+        f"At {chosen:,} MB, after a provisioned-concurrency init the first request takes "
+        f"{_ms(_median(initialised_ahead, _first_wall_outside))} ms outside AWS calls "
+        f"({_ms(_median(initialised_ahead, lambda run: float(run['first_wall'])))} ms in all)."
+    )
+    print(f"\nMeasured at {_load()}.")
+    print(
+        "\nWhat this model leaves out: Graviton's per-core speed (these figures are this machine's "
+        "cores); the Lambda runtime's own start before our import (interpreter, runtime client) and its "
+        "billing; any extra CPU Lambda may give the init phase; the network, TLS handshake and AWS's own "
+        "latency, which a request "
+        "also waits for and is billed for (each millisecond of it costs "
+        f"${1e6 * _request_cost(0.001, 256):.4f} per 1M requests at 256 MB, "
+        f"${1e6 * _request_cost(0.001, ONE_VCPU_MB):.4f} at {ONE_VCPU_MB:,} MB)."
+    )
+
+
+def cold_start_tables() -> None:
+    """The cold-start tables: unthrottled CPU lever by lever, then the Lambda memory table."""
+    with tempfile.TemporaryDirectory(prefix="listimages-bench-") as temporary:
+        runtime_dir = Path(temporary, "runtime")
+        shutil.copytree(RUNTIME, runtime_dir, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        answers_dir = Path(temporary, "answers")
+        answers_dir.mkdir()
+        write_answers(answers_dir)
+        bench = ColdStartBench(runtime_dir, answers_dir)
+        with CpuCgroup.created(f"listimages-bench-{os.getpid()}") as cgroup:
+            lambda_memory_table(bench, cgroup, unthrottled_cold_start(bench, cgroup))
+
+
 def main() -> None:
     """Run every measurement and print the markdown table."""
     handler_import, boto3_import = cold_imports()
     print("## Runtime benchmark\n")
     print(
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, times in ms. Cold import and first "
-        f"request: median of fresh interpreters; warm: median over {ROUNDS} rounds, taken in turn across the "
-        "sizes, of each round's best of "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {_load()}, times in ms. Cold import and "
+        f"first request: median of fresh interpreters; warm: median over {ROUNDS} rounds, taken in turn "
+        "across the sizes, of each round's best of "
         + ", ".join(f"{runs} ({size:,} images)" for size, runs in RUNS_PER_ROUND.items())
         + " runs, each followed by its `json.dumps`.\n"
     )
@@ -455,6 +824,8 @@ def main() -> None:
         "(tracemalloc); "
         f"{max_rss_mib:.0f} MiB max RSS of the whole benchmark process."
     )
+
+    cold_start_tables()
 
 
 if __name__ == "__main__":

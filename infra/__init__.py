@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .list_images_api import ListImagesApi
-    from .options import CustomDomain, ListImagesApiOptions, LoggingOptions
+    from .monitoring import ListImagesMonitoring
+    from .options import CustomDomain, ListImagesApiOptions, LoggingOptions, MonitoringOptions
     from .stack import ListImagesStack
 
 # Public name -> the submodule defining it (relative to this package).
@@ -24,12 +25,22 @@ _EXPORTS = {
     "CustomDomain": ".options",
     "ListImagesApi": ".list_images_api",
     "ListImagesApiOptions": ".options",
+    "ListImagesMonitoring": ".monitoring",
     "ListImagesStack": ".stack",
     "LoggingOptions": ".options",
+    "MonitoringOptions": ".options",
 }
 
 # The keys of _EXPORTS (tests check it), written out for type checkers.
-__all__ = ["CustomDomain", "ListImagesApi", "ListImagesApiOptions", "ListImagesStack", "LoggingOptions"]
+__all__ = [
+    "CustomDomain",
+    "ListImagesApi",
+    "ListImagesApiOptions",
+    "ListImagesMonitoring",
+    "ListImagesStack",
+    "LoggingOptions",
+    "MonitoringOptions",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -34,18 +34,21 @@ from aws_cdk import (
     Tokenization,
 )
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from .acknowledgments import acknowledge_accepted_findings
 from .gateway_responses import add_gateway_responses
 from .log_groups import access_log_format, allow_cloud_watch_logs, encrypted_log_group_name
+from .monitoring import PERIOD, ListImagesMonitoring
 from .options import DEFAULT_LOGGING, DEFAULT_THROTTLING, CustomDomain, ListImagesApiOptions, LoggingOptions
 from .resource_policy import build_resource_policy, unadmitted_grantee_reason
 from .validation import add_allowed_region_rule, validate_options
@@ -70,7 +73,8 @@ class ListImagesApi(Construct):
     Parts exposed for composition: ``api``, ``function``, ``role`` (the function's role),
     ``function_policy``, ``function_log_group``, ``access_log_group``, ``invoker_role`` (or None), ``url``,
     ``methods``, ``options`` (the options as one ``ListImagesApiOptions``), ``grant_invoke()`` and
-    ``add_outputs()``.
+    ``add_outputs()``; for operators ``metric_*()``, ``add_alarms()``, ``add_dashboard()`` and
+    ``monitoring`` (see docs/operations.md).
 
     The function's permissions live in one ``AWS::IAM::Policy`` of the construct's own (``FunctionPolicy``,
     attached to ``role``), which alone carries the construct's nag acknowledgments; the role carries no
@@ -167,6 +171,7 @@ class ListImagesApi(Construct):
         if permissions_boundary is not None:
             iam.PermissionsBoundary.of(self).apply(permissions_boundary)
         acknowledge_accepted_findings(self)
+        self._monitoring: ListImagesMonitoring | None = None
 
     # ----------------------------------------------------------------------------------------- API
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -208,6 +213,84 @@ class ListImagesApi(Construct):
             output.override_logical_id(f"{prefix}{name}")
             outputs.append(output)
         return outputs
+
+    # ---------------------------------------------------------------------------------- monitoring
+    @property
+    def monitoring(self) -> ListImagesMonitoring:
+        """This API's metrics, alarms and dashboard (``infra/monitoring.py``), created on first use."""
+        if self._monitoring is None:
+            self._monitoring = ListImagesMonitoring(
+                self,
+                "Monitoring",
+                stage=self.api.deployment_stage,
+                function=self.function,
+                function_log_group=self.function_log_group,
+            )
+        return self._monitoring
+
+    def metric_requests(self, *, period: Duration = PERIOD) -> cloudwatch.Metric:
+        """Requests the stage received (``AWS/ApiGateway`` ``Count``, ``ApiName`` + ``Stage``, Sum)."""
+        return self.monitoring.metric_requests(period=period)
+
+    def metric_server_errors(self, *, period: Duration = PERIOD) -> cloudwatch.Metric:
+        """5XX answers, the function's and API Gateway's own (``5XXError``, Sum)."""
+        return self.monitoring.metric_server_errors(period=period)
+
+    def metric_client_errors(self, *, period: Duration = PERIOD) -> cloudwatch.Metric:
+        """4XX answers: bad requests, denied callers, stage throttling (``4XXError``, Sum)."""
+        return self.monitoring.metric_client_errors(period=period)
+
+    def metric_latency(self, *, period: Duration = PERIOD, statistic: str = "p99") -> cloudwatch.Metric:
+        """Request-to-answer time at API Gateway in ms (``Latency``, p99 by default)."""
+        return self.monitoring.metric_latency(period=period, statistic=statistic)
+
+    def metric_integration_latency(
+        self, *, period: Duration = PERIOD, statistic: str = "p99"
+    ) -> cloudwatch.Metric:
+        """Time API Gateway waited for the function in ms (``IntegrationLatency``, p99 by default)."""
+        return self.monitoring.metric_integration_latency(period=period, statistic=statistic)
+
+    def metric_function_errors(self, *, period: Duration = PERIOD) -> cloudwatch.Metric:
+        """Invocations that failed in Lambda (``AWS/Lambda`` ``Errors``, ``FunctionName``, Sum)."""
+        return self.monitoring.metric_function_errors(period=period)
+
+    def metric_function_throttles(self, *, period: Duration = PERIOD) -> cloudwatch.Metric:
+        """Invocations Lambda refused for lack of concurrency (``Throttles``, Sum)."""
+        return self.monitoring.metric_function_throttles(period=period)
+
+    def metric_function_duration(
+        self, *, period: Duration = PERIOD, statistic: str = "p99"
+    ) -> cloudwatch.Metric:
+        """Run time of the function in ms (``Duration``, p99 by default)."""
+        return self.monitoring.metric_function_duration(period=period, statistic=statistic)
+
+    def metric_aws_throttled_requests(self, *, period: Duration = PERIOD) -> cloudwatch.Metric:
+        """Requests answered 429 because AWS throttled the function (a metric filter on its log, Sum)."""
+        return self.monitoring.metric_aws_throttled_requests(period=period)
+
+    def metric_skipped_resources(self, *, period: Duration = PERIOD) -> cloudwatch.Metric:
+        """Off-schema AMIs and stacks left out of answers (a metric filter on the function's log, Sum)."""
+        return self.monitoring.metric_skipped_resources(period=period)
+
+    def add_alarms(
+        self,
+        *,
+        topic: sns.ITopic | None = None,
+        alarm_action: cloudwatch.IAlarmAction | None = None,
+        email_addresses: Sequence[str] = (),
+    ) -> list[cloudwatch.Alarm]:
+        """The five alarms of docs/operations.md, notifying ``topic``, ``alarm_action`` or a created topic.
+
+        See ``ListImagesMonitoring.add_alarms``: at most one of ``topic`` and ``alarm_action``; with
+        neither, a KMS-encrypted, TLS-only topic is created, to which ``email_addresses`` subscribe.
+        """
+        return self.monitoring.add_alarms(
+            topic=topic, alarm_action=alarm_action, email_addresses=email_addresses
+        )
+
+    def add_dashboard(self, *, dashboard_name: str | None = None) -> cloudwatch.Dashboard:
+        """A CloudWatch dashboard with one row per concern (traffic, latency, function, AWS upstream)."""
+        return self.monitoring.add_dashboard(dashboard_name=dashboard_name)
 
     # ------------------------------------------------------------------------------------ building
     def _authorization_type(self) -> apigateway.AuthorizationType:
@@ -351,7 +434,9 @@ class ListImagesApi(Construct):
                 access_log_destination=apigateway.LogGroupLogDestination(self.access_log_group),
                 access_log_format=access_log_format(),
                 tracing_enabled=True,
-                metrics_enabled=True,
+                # Detailed per-method metrics are billed per metric; the free stage metrics serve every
+                # alarm and graph (docs/operations.md).
+                metrics_enabled=False,
                 logging_level=options.logging.execution_logging_level or apigateway.MethodLoggingLevel.OFF,
                 data_trace_enabled=False,
             ),

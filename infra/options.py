@@ -20,8 +20,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_sns as sns
 
-__all__ = ["DEFAULT_LOGGING", "DEFAULT_THROTTLING", "CustomDomain", "ListImagesApiOptions", "LoggingOptions"]
+__all__ = [
+    "DEFAULT_LOGGING",
+    "DEFAULT_THROTTLING",
+    "CustomDomain",
+    "ListImagesApiOptions",
+    "LoggingOptions",
+    "MonitoringOptions",
+]
 
 # Stage-wide steady requests per second and burst, used for whatever a ThrottleSettings leaves unset.
 DEFAULT_THROTTLING = apigateway.ThrottleSettings(rate_limit=10, burst_limit=20)
@@ -142,3 +150,42 @@ class ListImagesApiOptions:
     web_acl_arn: str | None = None
     cloud_watch_role: bool | None = None
     dangerously_allow_unauthenticated_access: bool = False
+
+
+@dataclass(frozen=True)
+class MonitoringOptions:
+    """What ``ListImagesStack`` adds for operators: ``ListImagesApi.add_alarms`` and ``add_dashboard``.
+
+    The stack's defaults cost nothing and page no one: alarms only once told where to send them, no
+    dashboard (docs/operations.md explains the alarms and the cost).
+
+    Attributes
+    ----------
+    alarms:
+        The five alarms. None (default): on exactly when a destination is given (``alarm_email_addresses``
+        or ``alarm_topic``), since an alarm nobody hears is only cost. True without a destination: alarms
+        on a created topic that nobody is subscribed to yet. False with a destination is refused.
+    alarm_email_addresses:
+        Email subscriptions to the topic the construct creates (each address confirms by email).
+    alarm_topic:
+        An existing topic to notify instead of a created one (``sns.Topic.from_topic_arn``).
+    dashboard:
+        The dashboard, off by default: CloudWatch bills dashboards beyond an account's first three.
+    """
+
+    alarms: bool | None = None
+    alarm_email_addresses: Sequence[str] = ()
+    alarm_topic: sns.ITopic | None = None
+    dashboard: bool = False
+
+    def __post_init__(self) -> None:
+        """Refuse ``alarms=False`` together with a destination: one of the two is a mistake."""
+        if self.alarms is False and (self.alarm_email_addresses or self.alarm_topic is not None):
+            raise ValueError("alarms=False contradicts alarm_email_addresses and alarm_topic")
+
+    @property
+    def alarms_enabled(self) -> bool:
+        """Whether the stack adds the alarms (``alarms``, or a destination when it is None)."""
+        if self.alarms is None:
+            return bool(self.alarm_email_addresses) or self.alarm_topic is not None
+        return self.alarms

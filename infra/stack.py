@@ -10,7 +10,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from .list_images_api import ListImagesApi
-from .options import ListImagesApiOptions
+from .options import ListImagesApiOptions, MonitoringOptions
 
 __all__ = ["ListImagesStack"]
 
@@ -21,6 +21,9 @@ class ListImagesStack(Stack):
     Unlike the bare construct, the stack creates the account-level API Gateway CloudWatch role unless
     ``cloud_watch_role=False`` is set explicitly: it is the one-command deploy, and the stage's access logs
     cannot deploy in an account and Region without that role.
+
+    Alarms and the dashboard are off until ``monitoring`` asks for them (``MonitoringOptions``): alarms as
+    soon as they have somewhere to go, the dashboard only on request (see docs/operations.md).
     """
 
     def __init__(
@@ -29,6 +32,7 @@ class ListImagesStack(Stack):
         construct_id: str,
         *,
         api_options: ListImagesApiOptions | Callable[[Stack], ListImagesApiOptions] | None = None,
+        monitoring: MonitoringOptions | Callable[[Stack], MonitoringOptions] | None = None,
         **stack_options: Any,
     ) -> None:
         """Create the stack.
@@ -39,6 +43,9 @@ class ListImagesStack(Stack):
             The construct's options (defaults are secure), or a function that makes them given this stack:
             references imported from ARNs (``kms.Key.from_key_arn(stack, ...)``) need the stack as scope,
             which does not exist before this call (app.py maps its context this way).
+        monitoring:
+            Alarms and dashboard (``MonitoringOptions``), or a function making them given this stack (an
+            existing topic is imported into it).
         stack_options:
             Keyword arguments of ``aws_cdk.Stack`` (``env``, ``description``, ...).
         """
@@ -50,3 +57,12 @@ class ListImagesStack(Stack):
         self.list_images = ListImagesApi(self, "ListImages", **fields)
         # The stack holds one instance: its outputs keep the short ids (ApiUrl, ...) the docs name.
         self.list_images.add_outputs(logical_id_prefix="")
+        self._add_monitoring(monitoring(self) if callable(monitoring) else monitoring or MonitoringOptions())
+
+    def _add_monitoring(self, options: MonitoringOptions) -> None:
+        if options.alarms_enabled:
+            self.list_images.add_alarms(
+                topic=options.alarm_topic, email_addresses=options.alarm_email_addresses
+            )
+        if options.dashboard:
+            self.list_images.add_dashboard()

@@ -23,6 +23,7 @@ _ALGORITHM = "AWS4-HMAC-SHA256"
 _MAX_CLOCK_SKEW = timedelta(minutes=5)
 _AUTH_PARAMETER = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]+)")
 _AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+_URL_HOST = "local-api-gateway.invalid"
 
 
 @dataclass(frozen=True)
@@ -138,9 +139,10 @@ def verify(
     content_hash = headers.get("x-amz-content-sha256")
     if content_hash is not None and content_hash != hashlib.sha256(request.body).hexdigest():
         return _INVALID_SIGNATURE
-    provided = parameters["Signature"]
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a forged header may hold.
+    provided = parameters["Signature"].encode()
     for expected in _candidate_signatures(request, headers, signed_headers, credentials, region):
-        if hmac.compare_digest(expected, provided):
+        if hmac.compare_digest(expected.encode(), provided):
             return None
     return _INVALID_SIGNATURE
 
@@ -217,7 +219,9 @@ def _candidate_signatures(
     Both are keyed with the secret, so accepting either weakens nothing.
     """
     auth = SigV4Auth(Credentials(credentials.access_key, credentials.secret_key), SERVICE, region)
-    url = "http://" + headers["host"] + request.raw_path
+    # The signed Host header is taken from ``signed``; the URL only carries path and query. Built from a
+    # fixed host, it cannot fail to parse whatever the client sent as Host ("[" is an invalid IPv6 URL).
+    url = "http://" + _URL_HOST + request.raw_path
     signed = {name: headers[name] for name in signed_headers}
     decoded_pairs = parse_qsl(request.raw_query, keep_blank_values=True)
     variants = [

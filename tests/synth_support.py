@@ -33,7 +33,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_route53 as route53
 from aws_cdk.assertions import Template
 
-from pcluster_list_images_cdk import CustomDomain, ListImagesApiOptions, ListImagesStack, LoggingOptions
+from pcluster_list_images_cdk import (
+    CustomDomain,
+    ListImagesApiOptions,
+    ListImagesStack,
+    LoggingOptions,
+    MonitoringOptions,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_ID = "ListImagesStack"
@@ -122,15 +128,20 @@ def load_cdk_context() -> dict[str, Any]:
     return context
 
 
-def build_stack(options: Options = None, *, env: cdk.Environment | None = None) -> ListImagesStack:
+def build_stack(
+    options: Options = None,
+    *,
+    env: cdk.Environment | None = None,
+    monitoring: MonitoringOptions | Callable[[cdk.Stack], MonitoringOptions] | None = None,
+) -> ListImagesStack:
     """Build a ListImagesStack in a fresh App with cdk.json's context (not synthesized yet).
 
     ``options``: the construct's options, a function making them given the stack, or a mapping of
-    plain-valued fields (``{"page_size": 50}``).
+    plain-valued fields (``{"page_size": 50}``); ``monitoring``: the stack's alarms and dashboard.
     """
     app = cdk.App(context=load_cdk_context(), outdir=tempfile.mkdtemp(prefix="list-images-synth-"))
     api_options = ListImagesApiOptions(**options) if isinstance(options, Mapping) else options
-    return ListImagesStack(app, STACK_ID, env=env, api_options=api_options)
+    return ListImagesStack(app, STACK_ID, env=env, api_options=api_options, monitoring=monitoring)
 
 
 def synth_template(options: Options = None, *, env: cdk.Environment | None = None) -> dict[str, Any]:

@@ -5,6 +5,9 @@
 stack and serves a custom domain whose certificate and hosted zone are made here too; it also sets the
 account-level API Gateway CloudWatch role, which both need (drop ``cloud_watch_role=True`` where that
 role is managed elsewhere). docs/embedding.md walks through installing and synthesizing it.
+
+``-c custom-domain=false`` leaves the domain, its zone and certificate out: for a first deploy without a
+zone of your own, and on moto, which cannot create API Gateway domain names (docs/deploy-on-moto.md).
 """
 
 from __future__ import annotations
@@ -33,6 +36,18 @@ class ImagePlatformStack(cdk.Stack):
 
         # Objects of this stack passed straight in: the construct lets CloudWatch Logs use the key.
         log_key = kms.Key(self, "LogKey", enable_key_rotation=True, description="listImages log groups")
+        with_domain = str(self.node.try_get_context("custom-domain")).lower() != "false"
+        secure = ListImagesApi(
+            self,
+            "SecureImages",
+            logging=LoggingOptions(encryption_key=log_key),
+            domain=self._custom_domain() if with_domain else None,
+            cloud_watch_role=True,
+        )
+        secure.add_outputs()
+
+    def _custom_domain(self) -> CustomDomain:
+        """DOMAIN_NAME in a zone of this stack, with a certificate validated through that zone."""
         zone = route53.PublicHostedZone(self, "Zone", zone_name=ZONE_NAME)
         certificate = acm.Certificate(
             self,
@@ -40,19 +55,12 @@ class ImagePlatformStack(cdk.Stack):
             domain_name=DOMAIN_NAME,
             validation=acm.CertificateValidation.from_dns(zone),
         )
-        secure = ListImagesApi(
-            self,
-            "SecureImages",
-            logging=LoggingOptions(encryption_key=log_key),
-            domain=CustomDomain(
-                domain_name=DOMAIN_NAME,
-                certificate=certificate,
-                hosted_zone=zone,
-                disable_execute_api_endpoint=True,
-            ),
-            cloud_watch_role=True,
+        return CustomDomain(
+            domain_name=DOMAIN_NAME,
+            certificate=certificate,
+            hosted_zone=zone,
+            disable_execute_api_endpoint=True,
         )
-        secure.add_outputs()
 
 
 app = cdk.App()

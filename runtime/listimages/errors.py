@@ -82,6 +82,17 @@ class ConflictingParameterError(InvalidInputError):
         super().__init__(f"Bad Request: '{name}' has different values in the query string and the body")
 
 
+class RepeatedParameterError(InvalidInputError):
+    """A parameter is given more than once (in the query string, or as a duplicate key of the body).
+
+    SigV4 sorts a canonical query by name and then value, so reordering the repeated values of a captured
+    request keeps its signature valid: any choice among them would let that reordering change its meaning.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Bad Request: repeated query parameter '{name}'")
+
+
 class ThrottledError(ListImagesError):
     """AWS throttled the request beyond the client's retries; the caller should retry later."""
 

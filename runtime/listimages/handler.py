@@ -14,18 +14,27 @@ import os
 import re
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from .errors import ConflictingParameterError, InvalidInputError, InvalidRequestBodyError, ThrottledError
+from .errors import (
+    ConflictingParameterError,
+    InvalidInputError,
+    InvalidRequestBodyError,
+    RepeatedParameterError,
+    ThrottledError,
+)
 from .images import CAMEL_CASE, CallCounter, Deadline, read_images_page, validate_image_status
 from .regions import resolve_region
+from .sources import create_home_region_clients
 
 logger = logging.getLogger(__name__)
 # Lambda's native JSON logging sets the level from AWS_LAMBDA_LOG_LEVEL; anywhere else, log requests at INFO.
 if not os.environ.get("AWS_LAMBDA_LOG_LEVEL"):
     logging.getLogger(__package__ or "listimages").setLevel(logging.INFO)
 
+# Lambda's AWS_LAMBDA_INITIALIZATION_TYPE values for an init phase that runs ahead of any request.
+AHEAD_OF_REQUESTS_INITIALIZATION_TYPES = frozenset({"provisioned-concurrency", "snap-start"})
 ROUTES = frozenset({"/images/custom", "/v3/images/custom"})
 PARAMETERS = ("imageStatus", "region", "nextToken")
 # AWS throttling clears within seconds; the client's own retries have already waited about that long.
@@ -45,6 +54,7 @@ class HttpRequest(NamedTuple):
     method: str
     path: str
     query: Mapping[str, str]
+    repeated: frozenset[str]  # query parameter names given more than once (their value in ``query`` is moot)
     body: Any
     body_is_base64: bool
     request_id: str | None
@@ -56,42 +66,72 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, (dict, Mapping)) else {}
 
 
-def _last_values(pairs: Any) -> dict[str, str]:
-    """A single-value map from a v1 multi-value map: a repeated parameter counts with its last value."""
-    values: dict[str, str] = {}
-    for name, given in _mapping(pairs).items():
-        if isinstance(given, list) and given and isinstance(given[-1], str):
-            values[name] = given[-1]
+_Query = tuple[dict[str, str], frozenset[str]]
+"""A query string's parameters by name, and the names given more than once."""
+
+
+def _query_of_pairs(pairs: Iterable[tuple[str, str]]) -> _Query:
+    query: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, value in pairs:
+        if name in query:
+            repeated.add(name)
+        query[name] = value
+    return query, frozenset(repeated)
+
+
+def _query_of_map(parameters: Any) -> _Query:
+    """From a v1 multi-value map (name → values; a repeated name has several) or a single-value map."""
+    query: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, given in _mapping(parameters).items():
+        if isinstance(given, list):
+            if len(given) > 1:
+                repeated.add(name)
+            if given and isinstance(given[-1], str):
+                query[name] = given[-1]
         elif isinstance(given, str):
-            values[name] = given
-    return values
+            query[name] = given
+    return query, frozenset(repeated)
+
+
+def _query_of(event: Mapping[str, Any], *, is_v2: bool) -> _Query:
+    """The query parameters of an event, with the names given more than once.
+
+    API Gateway decodes the names and values of both events' maps (``image%53tatus`` is ``imageStatus``, as
+    SigV4's canonical query has it), so a name given twice in two spellings is found repeated.
+    """
+    if is_v2:
+        # v2's queryStringParameters joins repeated values with commas, which a value may also hold; the raw
+        # query string keeps them apart. (API Gateway and function URLs always send it; a hand-made event
+        # may carry the map only.)
+        raw_query = event.get("rawQueryString")
+        if isinstance(raw_query, str):
+            return _query_of_pairs(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
+        return _query_of_map(event.get("queryStringParameters"))
+    # v1 (REST API) fills both maps; the single-value one keeps only the last value of a repeated name.
+    multi_value = event.get("multiValueQueryStringParameters")
+    return _query_of_map(multi_value if multi_value else event.get("queryStringParameters"))
 
 
 def _parse_event(event: Mapping[str, Any]) -> HttpRequest:
     context = _mapping(event.get("requestContext"))
-    if event.get("version") == "2.0":
-        # v2's queryStringParameters joins repeated keys with commas; the raw query string keeps them apart.
-        # (API Gateway and function URLs always send it; a hand-made event may carry the map only.)
-        raw_query = event.get("rawQueryString")
-        if isinstance(raw_query, str):
-            query = dict(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
-        else:
-            query = _last_values(event.get("queryStringParameters"))
+    is_v2 = event.get("version") == "2.0"
+    if is_v2:
         path = str(event.get("rawPath") or "")
         stage = context.get("stage")
         if isinstance(stage, str) and stage and stage != "$default" and path.startswith(f"/{stage}/"):
             path = path[len(stage) + 1 :]
         method = str(_mapping(context.get("http")).get("method") or "")
     else:
-        query = _last_values(event.get("multiValueQueryStringParameters")) or _last_values(
-            event.get("queryStringParameters")
-        )
         path = str(event.get("resource") or event.get("path") or "")
         method = str(event.get("httpMethod") or "")
+    query, repeated = _query_of(event, is_v2=is_v2)
     return HttpRequest(
         method=method.upper(),
         path=path,
         query=query,
+        repeated=repeated,
         body=event.get("body"),
         body_is_base64=bool(event.get("isBase64Encoded")),
         request_id=context.get("requestId") if isinstance(context.get("requestId"), str) else None,
@@ -112,21 +152,40 @@ def _body_text(request: HttpRequest) -> str | None:
     return body if body.strip() else None
 
 
+class _JsonObject(dict[str, Any]):
+    """A JSON object that remembers the keys it was given more than once (json keeps the last value)."""
+
+    repeated: frozenset[str] = frozenset()
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> _JsonObject:
+    document = _JsonObject(pairs)
+    if len(document) < len(pairs):  # the rare case: some key came twice
+        document.repeated = _query_of_pairs(pairs)[1]
+    return document
+
+
+# Built once, like the encoder; json.loads with a hook would build a decoder per call.
+_decode_json = json.JSONDecoder(object_pairs_hook=_json_object).decode
+
+
 def _body_parameters(body: str | None) -> tuple[dict[str, str | None], dict[str, InvalidInputError]]:
-    """The parameters of a JSON object body, and a failure for each one that is not a string."""
+    """The parameters of a JSON object body, and a failure for each one that is repeated or not a string."""
     if body is None:
         return {}, {}
     try:
-        document = json.loads(body)
+        document = _decode_json(body)
     except (ValueError, RecursionError):
         raise InvalidRequestBodyError(_BODY_NOT_OBJECT) from None
-    if not isinstance(document, dict):
+    if not isinstance(document, _JsonObject):  # every JSON object is one, through the hook
         raise InvalidRequestBodyError(_BODY_NOT_OBJECT)
     parameters: dict[str, str | None] = {}
     failures: dict[str, InvalidInputError] = {}
     for name in PARAMETERS:
         value = document.get(name)
-        if value is None or isinstance(value, str):
+        if name in document.repeated:
+            failures[name] = RepeatedParameterError(name)
+        elif value is None or isinstance(value, str):
             parameters[name] = value
         else:
             failures[name] = InvalidRequestBodyError(
@@ -136,10 +195,13 @@ def _body_parameters(body: str | None) -> tuple[dict[str, str | None], dict[str,
 
 
 def _inputs(request: HttpRequest) -> dict[str, str | None]:
-    """imageStatus, region and nextToken from the query string and the JSON body (they must agree)."""
+    """imageStatus, region and nextToken from the query string and the JSON body (each given once, and the
+    same value when given in both)."""
     from_body, failures = _body_parameters(_body_text(request))
     inputs: dict[str, str | None] = {}
     for name in PARAMETERS:
+        if name in request.repeated:
+            failures[name] = RepeatedParameterError(name)
         in_query, in_body = request.query.get(name), from_body.get(name)
         if name != "imageStatus":  # an empty region or nextToken counts as absent
             in_query, in_body = in_query or None, in_body or None
@@ -152,9 +214,9 @@ def _inputs(request: HttpRequest) -> dict[str, str | None]:
 
 
 def _raise_first_failure(inputs: Mapping[str, str | None], failures: Mapping[str, InvalidInputError]) -> None:
-    """Contract §2's validation order (imageStatus, region, nextToken), where a failure of the body's value
-    (not a string, or not the query's value) is that parameter's failure: a bad region in the body must not
-    hide a missing imageStatus."""
+    """Contract §2's validation order (imageStatus, region, nextToken), where a failure of how a parameter was
+    given (repeated, not a string in the body, or not the query's value) is that parameter's failure: a bad
+    region in the body must not hide a missing imageStatus."""
     checks = {"imageStatus": validate_image_status, "region": resolve_region}
     # nextToken comes last and needs no check here: reaching it means its own failure is the one.
     for name in PARAMETERS:
@@ -276,3 +338,9 @@ def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         }
     )
     return response
+
+
+# Provisioned concurrency and SnapStart initialise the function before a request arrives: creating the clients
+# then (no AWS call is made) spares the first request that work.
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") in AHEAD_OF_REQUESTS_INITIALIZATION_TYPES:
+    create_home_region_clients()

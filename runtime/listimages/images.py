@@ -37,7 +37,7 @@ from .sources import (
     ec2_max_results,
     translate_aws_error,
 )
-from .tokens import Cursor, decode_token, encode_token
+from .tokens import Cursor, decode_token, encode_token, resume_digest
 
 logger = logging.getLogger(__name__)
 
@@ -259,7 +259,7 @@ def stack_entry_maker(region: str, keys: EntryKeys, stack_statuses: frozenset[st
 class _Source(NamedTuple):
     fetch: PageReader
     to_entry: EntryMaker
-    id_key: str  # the raw item's unique id, which a token records to find its place again
+    id_key: str  # the raw item's unique id, whose digest a token records to find its place again
 
 
 def _source_for(image_status: str, region: str, keys: EntryKeys) -> _Source:
@@ -275,16 +275,24 @@ def _resource_id(item: Mapping[str, Any], id_key: str) -> str | None:
 
 
 def _resume_index(items: Sequence[Mapping[str, Any]], cursor: Cursor, id_key: str) -> int:
-    """Where to continue in a re-read AWS page: right after the last raw item consumed, wherever it is now."""
-    offset, last_id = cursor.offset, cursor.last_id
-    if last_id is None or (0 < offset <= len(items) and _resource_id(items[offset - 1], id_key) == last_id):
+    """Where to continue in a re-read AWS page: right after the last raw item consumed, wherever it is now
+    (the token knows that item by the digest of its id only)."""
+    offset, last_digest = cursor.offset, cursor.last_digest
+    if last_digest is None or (
+        0 < offset <= len(items) and _digest_of(items[offset - 1], id_key) == last_digest
+    ):
         return offset  # the common case: nothing changed before the resume point
     for index, item in enumerate(items):
-        if _resource_id(item, id_key) == last_id:
+        if _digest_of(item, id_key) == last_digest:
             return index + 1  # resources were created or deleted before the resume point
     # The last item consumed is gone itself, most likely a build that finished (its stack is deleted): assume
     # it is the one that left, so the walk goes on exactly; a repeat is also the safer error than a skip.
     return max(offset - 1, 0)
+
+
+def _digest_of(item: Mapping[str, Any], id_key: str) -> str | None:
+    resource_id = _resource_id(item, id_key)
+    return None if resource_id is None else resume_digest(resource_id)
 
 
 def validate_image_status(image_status: object) -> str:
@@ -350,9 +358,12 @@ def read_images_page(
                     continue
                 if len(images) == size:
                     # The page is full and one more image exists: resume at it, inside this AWS page.
-                    last_id = _resource_id(items[index - 1], source.id_key) if index else None
+                    last_digest = _digest_of(items[index - 1], source.id_key) if index else None
                     resume = Cursor(
-                        aws_token=cursor.aws_token, offset=index, last_id=last_id, max_results=max_results
+                        aws_token=cursor.aws_token,
+                        offset=index,
+                        last_digest=last_digest,
+                        max_results=max_results,
                     )
                     return _page(images, status, resolved_region, resume, calls)
                 images.append(entry)

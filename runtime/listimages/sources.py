@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.exceptions import ConnectionError as AwsConnectionError
 from botocore.exceptions import InvalidRegionError as BotocoreInvalidRegionError
 
+from .aws_session import OPERATION_BY_SERVICE, session_for
 from .errors import (
     InvalidRegionError,
     InvalidTokenError,
@@ -28,6 +29,7 @@ from .errors import (
     ThrottledError,
     UpstreamError,
 )
+from .regions import region_rules
 
 logger = logging.getLogger(__name__)
 
@@ -97,17 +99,9 @@ def _client_config() -> Config:
     )
 
 
-@functools.cache
-def _botocore_session() -> Any:
-    # Imported here: creating the session is only needed for the first AWS call, not at import time.
-    import botocore.session  # noqa: PLC0415
-
-    return botocore.session.get_session()
-
-
 def create_botocore_client(service: str, region: str) -> Any:
     """A botocore client for ``service`` in ``region`` with bounded timeouts and standard retries."""
-    return _botocore_session().create_client(service, region_name=region, config=_client_config())
+    return session_for(service).create_client(service, region_name=region, config=_client_config())
 
 
 # A botocore client holds over 1 MB; the Region comes from the caller, so the cache must not grow with it.
@@ -144,6 +138,18 @@ class AwsClients:
 
 
 clients = AwsClients()
+
+
+def create_home_region_clients() -> None:
+    """Create the home Region's clients now, for an init phase that runs ahead of requests (provisioned
+    concurrency, SnapStart): the first request then finds them ready. A failure is logged, not raised: the
+    first request creates them again and reports what goes wrong."""
+    try:
+        region = region_rules().home  # also loads the partition data that the first request would
+        for service in OPERATION_BY_SERVICE:
+            clients.get(service, region)
+    except Exception:  # the function must still start; nothing here is needed before a request
+        logger.warning("Could not create the AWS clients during init", exc_info=True)
 
 
 def ec2_max_results(page_size: int) -> int:

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from listimages.tokens import Cursor, encode_token
 
 from local import LocalEndpoint
 from local.sigv4 import LocalCredentials, sign
@@ -73,6 +74,54 @@ def test_a_next_token_from_another_listing_is_a_400(local_endpoint: LocalEndpoin
     assert (other_status.status, other_region.status) == (400, 400)
     assert "token" in other_status.body["message"].lower()
     assert "token" in other_region.body["message"].lower()
+
+
+def test_a_reordered_replay_of_a_repeated_parameter_is_refused_not_answered_differently(
+    local_endpoint: LocalEndpoint,
+) -> None:
+    # given: a request signed with imageStatus twice, and its replay with the two values swapped (SigV4 sorts
+    # a canonical query by name and value, so the replay's signature still verifies)
+    signed_url = local_endpoint.base_url + "/images/custom?imageStatus=AVAILABLE&imageStatus=PENDING"
+    headers = local_endpoint.sign("GET", signed_url)
+    replayed_url = local_endpoint.base_url + "/images/custom?imageStatus=PENDING&imageStatus=AVAILABLE"
+
+    # when: both are sent through the gateway
+    original, replayed = http_get(signed_url, headers=headers), http_get(replayed_url, headers=headers)
+
+    # then: the gateway passes both values on (multiValueQueryStringParameters), and the function refuses
+    # the repeat in both orders: the reordering cannot change what the request answers
+    expected = (400, {"message": "Bad Request: repeated query parameter 'imageStatus'"})
+    assert (original.status, original.body) == expected
+    assert (replayed.status, replayed.body) == expected
+
+
+@pytest.mark.parametrize("region", ["us-east-7", "eu-foo-1"])
+@pytest.mark.parametrize("status", ["AVAILABLE", "PENDING"])
+def test_a_well_formed_region_aws_does_not_have_is_the_unreachable_400(
+    local_endpoint: LocalEndpoint, status: str, region: str
+) -> None:
+    # given/when: a Region name of the partition's pattern that AWS does not have (no endpoint resolves)
+    answer = signed_get(local_endpoint, "/images/custom", imageStatus=status, region=region)
+
+    # then: the function's answer for an unreachable Region, as on AWS (the emulator once said 500)
+    assert (answer.status, answer.body) == (
+        400,
+        {"message": f"Bad Request: region '{region}' is unreachable"},
+    )
+
+
+@pytest.mark.parametrize("status", ["AVAILABLE", "PENDING", "FAILED"])
+def test_a_forged_token_carrying_an_aws_continuation_token_is_the_invalid_token_400(
+    local_endpoint: LocalEndpoint, status: str
+) -> None:
+    # given: a well-formed token (valid checksum) for this listing, carrying a made-up AWS continuation token
+    forged = encode_token(status, local_endpoint.region, Cursor(max_results=5, aws_token="forged-by-caller"))
+
+    # when: it is sent
+    answer = signed_get(local_endpoint, "/images/custom", imageStatus=status, nextToken=forged)
+
+    # then: AWS rejects the continuation token, and the function says the token is invalid (not a 500)
+    assert (answer.status, answer.body) == (400, {"message": "Bad Request: invalid nextToken"})
 
 
 @pytest.mark.parametrize(

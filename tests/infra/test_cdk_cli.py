@@ -69,6 +69,34 @@ def test_cdk_synth_with_the_repo_cdk_json(tmp_path: Path) -> None:
     assert masked(_without_cli_metadata(template)) == masked(_without_cli_metadata(expected))
 
 
+@pytest.mark.slow
+def test_cdk_synth_with_alarms_dashboard_and_alarm_email(tmp_path: Path) -> None:
+    # given the pinned CLI and the monitoring context keys (docs/operations.md)
+    output = tmp_path / "cdk.out"
+    context = [
+        "list-images:alarms=true",
+        "list-images:dashboard=true",
+        "list-images:alarm-email=ops@example.com",
+    ]
+    # when `cdk synth` runs with them (the three nag packs are enforced by app.py)
+    result = subprocess.run(
+        [str(CDK_CLI), "synth", "--no-notices", "--quiet", "--output", str(output)]
+        + [argument for value in context for argument in ("-c", value)],
+        cwd=REPO_ROOT,
+        env=_offline_cli_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    # then it succeeds, with the five alarms, the dashboard and the email subscription
+    assert result.returncode == 0, result.stderr[-4000:]
+    template = json.loads((output / "ListImagesStack.template.json").read_text())
+    types = [resource["Type"] for resource in template["Resources"].values()]
+    assert (types.count("AWS::CloudWatch::Alarm"), types.count("AWS::CloudWatch::Dashboard")) == (5, 1)
+    assert types.count("AWS::SNS::Subscription") == 1
+
+
 def _without_cli_metadata(template: dict[str, Any]) -> dict[str, Any]:
     return {
         "Resources": {

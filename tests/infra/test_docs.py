@@ -14,6 +14,7 @@ from tests.synth_support import CONFIGURATIONS, REPO_ROOT, synthesize_configurat
 
 CONSTRUCT_DOC = (REPO_ROOT / "docs" / "construct.md").read_text()
 SECURITY_DOC = (REPO_ROOT / "docs" / "security.md").read_text()
+OPERATIONS_DOC = (REPO_ROOT / "docs" / "operations.md").read_text()
 # Every page a reader may copy a `make` command from.
 PAGES_WITH_COMMANDS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"
@@ -95,6 +96,14 @@ def test_context_keys_match_app_py() -> None:
         assert code[key] == option or code[key].startswith((option + ".", option + "_")), key
 
 
+def test_monitoring_context_keys_match_app_py() -> None:
+    # given app.py's monitoring keys and the table of docs/operations.md
+    code = [app.CONTEXT_PREFIX + option.key for option in app.MONITORING_CONTEXT_OPTIONS]
+    documented = [row[0].strip("`") for row in _table_rows(OPERATIONS_DOC, "Context key")]
+    # then the same keys, in the same order
+    assert documented == code
+
+
 def _acknowledgments(configuration: str) -> set[tuple[str, str, str]]:
     """(rule id, construct path under the ListImagesApi, reason) of every acknowledgment."""
     stack = synthesize_configuration(configuration).stack
@@ -160,7 +169,9 @@ def test_documented_make_commands_exist_and_pass_their_context_options() -> None
             r"(?:^|`)make ([a-z][a-z-]*)(?: ARGS=\"([^\"]*)\")?", page.read_text(), re.MULTILINE
         )
     ]
-    known_keys = {app.CONTEXT_PREFIX + option.key for option in app.CONTEXT_OPTIONS}
+    known_keys = {
+        app.CONTEXT_PREFIX + option.key for option in (*app.CONTEXT_OPTIONS, *app.MONITORING_CONTEXT_OPTIONS)
+    }
     # then every documented target exists
     assert commands
     assert {target for target, _ in commands} <= recipes.keys()

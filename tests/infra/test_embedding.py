@@ -36,6 +36,11 @@ pytestmark = pytest.mark.slow
 EMBEDDING_APP_DIR = Path(__file__).resolve().parent / "embedding_app"
 PACKAGE = "pcluster_list_images_cdk"
 HANDLER = "listimages.handler.handle"
+# The trimmed botocore models in the repository's runtime, relative to the asset root.
+TRIMMED_MODELS = {
+    path.relative_to(REPO_ROOT / "runtime").as_posix()
+    for path in (REPO_ROOT / "runtime" / "listimages" / "botocore_data").rglob("service-2.json")
+}
 # Names scoped to their parent resource, not to the account and Region: equal values do not collide.
 PARENT_SCOPED_NAMES = frozenset(
     {
@@ -44,6 +49,8 @@ PARENT_SCOPED_NAMES = frozenset(
         ("AWS::IAM::Policy", "PolicyName"),
     }
 )
+# Properties ending in "Name" that name no resource: the metric an alarm reads, the sender name of a topic.
+NOT_RESOURCE_NAMES = frozenset({("AWS::CloudWatch::Alarm", "MetricName"), ("AWS::SNS::Topic", "DisplayName")})
 
 
 def create_environment_with_wheel(path: Path, wheel: Path) -> tuple[Path, Path]:
@@ -150,7 +157,7 @@ def physical_names(template: dict[str, Any]) -> list[tuple[str, str, str]]:
         for resource in template["Resources"].values()
         for key, value in resource.get("Properties", {}).items()
         if key.endswith("Name")
-        and (resource["Type"], key) not in PARENT_SCOPED_NAMES
+        and (resource["Type"], key) not in PARENT_SCOPED_NAMES | NOT_RESOURCE_NAMES
         and not is_reference(value)
     ]
     names += [
@@ -181,6 +188,26 @@ def test_each_instance_has_its_own_function_role_and_api(embedding_run: Embeddin
     assert len(functions) == 2
     assert len(apis) == 2
     assert len({json.dumps(function["Properties"]["Role"]) for function in functions.values()}) == 2
+
+
+def test_each_instance_has_its_own_alarms_topic_and_dashboard(embedding_run: EmbeddingRun) -> None:
+    # given the embedding app's template (each instance called add_alarms() and add_dashboard())
+    template = embedding_run.template()
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    topics = resources_of_type(template, "AWS::SNS::Topic")
+    namespaces = {
+        alarm["Properties"]["Namespace"]
+        for alarm in alarms.values()
+        if alarm["Properties"]["MetricName"] == "AwsThrottledRequests"
+    }
+    # then each instance has its five alarms on its own topic, its dashboard and its own log metrics
+    assert len(alarms) == 10
+    assert len(topics) == 2
+    assert {json.dumps(a["Properties"]["AlarmActions"]) for a in alarms.values()} == {
+        json.dumps([{"Ref": topic_id}]) for topic_id in topics
+    }
+    assert len(resources_of_type(template, "AWS::CloudWatch::Dashboard")) == 2
+    assert len(namespaces) == 2
 
 
 def test_no_physical_name_is_used_twice(embedding_run: EmbeddingRun) -> None:
@@ -227,6 +254,9 @@ def test_lambda_asset_is_staged_from_the_installed_package(embedding_run: Embedd
     for code_key in code_keys:
         staged = staged_dirs[code_key]
         assert (staged / "listimages" / "handler.py").is_file()
+        # with the trimmed botocore models the runtime loads (package data of the wheel)
+        shipped_models = {path.relative_to(staged).as_posix() for path in staged.rglob("service-2.json")}
+        assert shipped_models == TRIMMED_MODELS, code_key
         assert not any(staged.rglob("*.pyc")), code_key
         assert not any(staged.rglob("__pycache__")), code_key
 

@@ -1040,6 +1040,27 @@ def test_asset_excludes_caches_and_tests(tmp_path: Path, monkeypatch: pytest.Mon
     assert shipped == ["listimages/handler.py"]
 
 
+def test_asset_ships_the_trimmed_botocore_models() -> None:
+    # given the trimmed models of the repository's runtime (tools/botocore_models.py)
+    models = list_images_api.runtime_asset_dir() / "listimages" / "botocore_data"
+    expected = {path.relative_to(models).as_posix(): path.read_bytes() for path in models.rglob("*.json")}
+    assert sorted(expected) == ["cloudformation/2010-05-15/service-2.json", "ec2/2016-11-15/service-2.json"]
+    # when the stack is synthesized
+    stack = build_stack()
+    Template.from_stack(stack)
+    stage = cdk.Stage.of(stack)
+    assert stage is not None
+    (staged,) = [path for path in Path(stage.outdir).iterdir() if path.name.startswith("asset.")]
+    # then the function's asset holds them, byte for byte, where the runtime looks for them
+    staged_models = staged / "listimages" / "botocore_data"
+    shipped = {
+        path.relative_to(staged_models).as_posix(): path.read_bytes()
+        for path in staged_models.rglob("*")
+        if path.is_file()
+    }
+    assert shipped == expected
+
+
 @pytest.mark.parametrize(
     ("argument", "value"),
     [("allowed_regions", "us-east-1"), ("allowed_principal_arns", "arn:aws:iam::123456789012:root")],

@@ -11,8 +11,10 @@ from pcluster_list_images_cdk import (
     CustomDomain,
     ListImagesApi,
     ListImagesApiOptions,
+    ListImagesMonitoring,
     ListImagesStack,
     LoggingOptions,
+    MonitoringOptions,
 )
 
 # Run in a child interpreter where importing aws_cdk or constructs fails, as in a plain (no [cdk]) install.
@@ -41,8 +43,10 @@ def test_every_exported_name_resolves_from_the_top_level() -> None:
         "CustomDomain": CustomDomain,
         "ListImagesApi": ListImagesApi,
         "ListImagesApiOptions": ListImagesApiOptions,
+        "ListImagesMonitoring": ListImagesMonitoring,
         "ListImagesStack": ListImagesStack,
         "LoggingOptions": LoggingOptions,
+        "MonitoringOptions": MonitoringOptions,
     }
     assert sorted(pcluster_list_images_cdk.__all__) == sorted(pcluster_list_images_cdk._EXPORTS)
 

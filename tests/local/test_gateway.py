@@ -9,9 +9,13 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import logging
+import socket
 import textwrap
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,10 @@ from tests.e2e.support import http_get
 
 REGION = "eu-west-1"
 ACCOUNT = "111122223333"
+_INVALID_SIGNATURE = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS "
+    "Secret Access Key and signing method. Consult the service documentation for details."
+)
 
 _PROBE_HANDLERS = textwrap.dedent(
     '''
@@ -148,8 +156,11 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApiGatewa
     yield from _serve_probe(PROBE_TEMPLATE, tmp_path_factory.mktemp("code"))
 
 
-def _serve_probe(template: dict[str, Any], code_root: Path) -> Iterator[LocalApiGateway]:
-    """Serve ``template`` with probe/handlers.py written under ``code_root``, for a fixture to yield."""
+def _serve_probe(template: dict[str, Any], code_root: Path, **options: Any) -> Iterator[LocalApiGateway]:
+    """Serve ``template`` with probe/handlers.py written under ``code_root``, for a fixture to yield.
+
+    ``options`` are further LocalApiGateway arguments (idle_timeout_seconds, max_connections).
+    """
     (code_root / "probe").mkdir()
     (code_root / "probe" / "__init__.py").write_text("")
     (code_root / "probe" / "handlers.py").write_text(_PROBE_HANDLERS)
@@ -159,6 +170,7 @@ def _serve_probe(template: dict[str, Any], code_root: Path) -> Iterator[LocalApi
         region=REGION,
         account_id=ACCOUNT,
         credentials=EMULATOR_CREDENTIALS,
+        **options,
     ) as served:
         yield served
 
@@ -471,3 +483,281 @@ def test_a_failing_function_gets_the_5xx_text_with_the_request_id(shaped_gateway
         502,
         {"message": f"Internal server error (request id: {request_id})"},
     )
+
+
+# --- hostile requests: every one gets an answer, a JSON one, and the console log stays plain text ---
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """An answer read off a raw socket: status, headers (lower-case names) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+def _exchange(port: int, request: bytes, *, timeout: float = 15) -> RawAnswer:
+    """Send raw bytes to 127.0.0.1:``port`` and read one answer; fails if the connection gives none."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = connection.recv(65536)
+            assert chunk, f"the connection was closed without an answer (got {received!r})"
+            received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        while len(body) < int(headers.get("content-length", "0")):
+            chunk = connection.recv(65536)
+            assert chunk, "the connection was closed in the middle of the answer"
+            body += chunk
+    return RawAnswer(int(status_line.split(" ")[1]), headers, body)
+
+
+def _raw_get(path: str, *header_lines: bytes) -> bytes:
+    return (
+        b"GET "
+        + path.encode("latin-1")
+        + b" HTTP/1.1\r\nHost: x\r\n"
+        + b"".join(line + b"\r\n" for line in header_lines)
+        + b"\r\n"
+    )
+
+
+def test_a_signed_request_with_a_host_that_is_no_url_host_is_answered(gateway: LocalApiGateway) -> None:
+    # given: a request to the AWS_IAM method, correctly signed over a Host header holding "[" and "]"
+    url = f"{gateway.base_url}/items/42"
+    headers = sign("POST", url, EMULATOR_CREDENTIALS, REGION, headers={"Host": "[local]:x"}, body=b"{}")
+    lines = [f"{name}: {value}".encode() for name, value in headers.items()]
+
+    # when: it is sent as signed, and with a signature that does not match
+    answer = _exchange(gateway.port, b"POST /beta/items/42 HTTP/1.1\r\n" + b"\r\n".join(
+        [*lines, b"Content-Length: 2"]) + b"\r\n\r\n{}")  # fmt: skip
+    forged = _exchange(gateway.port, b"POST /beta/items/42 HTTP/1.1\r\n" + b"\r\n".join(
+        [*(line for line in lines if not line.startswith(b"Authorization")),
+         b"Authorization: " + headers["Authorization"].encode()[:-8] + b"00000000", b"Content-Length: 2"]
+    ) + b"\r\n\r\n{}")  # fmt: skip
+
+    # then: the function runs for the first (which sees the Host it was sent), the second is a 403
+    assert answer.status == 201
+    assert answer.json()["event"]["requestContext"]["domainName"] == "[local]:x"
+    assert forged.status == 403
+    assert forged.json() == {"message": _INVALID_SIGNATURE}
+
+
+@pytest.mark.parametrize(
+    ("content_length", "status"),
+    [
+        (b"\xb2", 400),  # "²": str.isdigit() says yes, int() says no
+        (b"-1", 400),
+        (b"1e3", 400),
+        (b"10485761", 413),  # one byte over API Gateway's 10 MB payload quota
+        (b"999999999999", 413),
+        (b"4000000000", 413),
+        (b"9" * 5000, 413),  # more digits than int() converts
+    ],
+    ids=["superscript-two", "negative", "exponent", "10MB+1", "999999999999", "4000000000", "5000-digits"],
+)
+def test_a_bad_or_too_large_content_length_is_answered_at_once(
+    gateway: LocalApiGateway, content_length: bytes, status: int
+) -> None:
+    # given: a request that announces a body it does not send
+    request = _raw_get("/beta/items", b"Content-Length: " + content_length)
+
+    # when: only the head is sent (a gateway that waited for the body would never answer)
+    answer = _exchange(gateway.port, request, timeout=10)
+
+    # then: refused without reading any body: 400 for a malformed length, API Gateway's 413 over 10 MB
+    assert answer.status == status
+    assert answer.headers["connection"] == "close"
+    if status == 413:
+        assert answer.json() == {"message": "HTTP content length exceeded 10485760 bytes."}
+    else:
+        assert answer.json() == {"message": "Bad Request"}
+
+
+def test_two_different_content_lengths_are_a_400(gateway: LocalApiGateway) -> None:
+    # given/when: a request whose two Content-Length headers disagree (a request-smuggling shape)
+    answer = _exchange(
+        gateway.port, _raw_get("/beta/items", b"Content-Length: 2", b"Content-Length: 3") + b"{}"
+    )
+
+    # then: refused
+    assert (answer.status, answer.json()) == (400, {"message": "Bad Request"})
+
+
+def test_an_oversized_body_sent_in_full_still_gets_its_413(gateway: LocalApiGateway) -> None:
+    # given: a client that sends 11 MB without waiting for an answer, as most HTTP clients do
+    body = b"x" * (11 * 1024 * 1024)
+    request = _raw_get("/beta/files/upload", f"Content-Length: {len(body)}".encode()) + body
+
+    # when: it is sent
+    answer = _exchange(gateway.port, request)
+
+    # then: the 413 arrives (the connection is not reset under the client while it uploads)
+    assert answer.status == 413
+
+
+def test_a_body_within_the_payload_quota_reaches_the_function(gateway: LocalApiGateway) -> None:
+    # given/when: a 1 MB binary body
+    body = bytes(range(256)) * 4096
+    answer = http_get(
+        f"{gateway.base_url}/files/upload",
+        method="PUT",
+        body=body,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+
+    # then: the function got all of it
+    assert answer.status == 201
+    assert base64.b64decode(answer.body["event"]["body"]) == body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /beta/it ems HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET /beta/it\x85ems HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET /beta/it\xa0ems HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (_raw_get("/beta/items", *(b"X-H%d: v" % number for number in range(101))), 431),
+        (_raw_get("/beta/items", b"X-Long: " + b"v" * 70_000), 431),
+        (b"G(T /beta/items HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET /beta/items HTTP/2.0\r\nHost: x\r\n\r\n", 400),
+        (b"GET /beta/items HTTP/x\r\nHost: x\r\n\r\n", 400),
+        (b"GARBAGE\r\n\r\n", 400),
+    ],
+    ids=[
+        "raw-space", "byte-85", "byte-a0", "request-line-70KB", "101-headers", "header-70KB",
+        "bad-method", "http-2", "bad-version", "one-word",
+    ],
+)  # fmt: skip
+def test_a_malformed_request_gets_a_json_client_error(
+    gateway: LocalApiGateway, request_bytes: bytes, status: int
+) -> None:
+    # given/when: a request http.server cannot parse
+    answer = _exchange(gateway.port, request_bytes)
+
+    # then: a 4xx with a JSON {"message": ...} (never http.server's HTML page, never a 5xx)
+    assert answer.status == status
+    assert answer.headers["content-type"] == "application/json"
+    assert set(answer.json()) == {"message"}
+    assert answer.headers["connection"] == "close"
+
+
+@pytest.mark.parametrize("method", ["FOO", "PROPFIND", "TRACE"])
+def test_a_method_no_route_has_is_api_gateway_s_403(gateway: LocalApiGateway, method: str) -> None:
+    # given/when: a well-formed method the API does not deploy (http.server would say 501)
+    answer = _exchange(gateway.port, f"{method} /beta/items HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+    # then: API Gateway's answer for a method without a route
+    assert (answer.status, answer.json()) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_a_request_without_a_version_gets_a_full_http_answer(gateway: LocalApiGateway) -> None:
+    # given/when: an HTTP/0.9-style request line (no version)
+    answer = _exchange(gateway.port, b"GET /beta/items\r\n\r\n")
+
+    # then: a status line and headers, not a bare body
+    assert answer.status == 201
+
+
+def test_control_characters_of_a_request_never_reach_the_log_raw(
+    gateway: LocalApiGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: request lines carrying an ESC sequence (it would recolour the operator's terminal)
+    caplog.set_level(logging.INFO, logger="local.gateway")
+
+    # when: one is served and one is malformed
+    _exchange(gateway.port, _raw_get("/beta/items/\x1b[31mred"))
+    _exchange(gateway.port, b"GET /beta/\x1b[2J x HTTP/1.1\r\n\r\n")
+
+    # then: both are logged, escaped
+    messages = [record.getMessage() for record in caplog.records if record.name == "local.gateway"]
+    assert any("/beta/items/\\x1b[31mred" in message for message in messages)
+    assert any("/beta/\\x1b[2J" in message for message in messages)
+    assert not any("\x1b" in message for message in messages)
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def impatient_gateway(tmp_path: Path) -> Iterator[LocalApiGateway]:
+    """The probe gateway closing connections silent for 0.5 s, serving at most 4 at once."""
+    yield from _serve_probe(PROBE_TEMPLATE, tmp_path, idle_timeout_seconds=0.5, max_connections=4)
+
+
+def test_silent_connections_are_closed_after_the_idle_timeout(impatient_gateway: LocalApiGateway) -> None:
+    # given: connections that send nothing, and one that stops in the middle of its headers
+    silent = [socket.create_connection(("127.0.0.1", impatient_gateway.port), timeout=10) for _ in range(3)]
+    silent[0].sendall(b"GET /beta/items HTTP/1.1\r\nHost: x\r\n")
+
+    # when/then: the gateway closes each of them (recv sees the end of the stream, not a 10 s timeout)
+    for connection in silent:
+        with connection:
+            assert connection.recv(1024) == b""
+
+
+def test_a_connection_over_the_limit_gets_api_gateway_s_429_at_once(
+    impatient_gateway: LocalApiGateway,
+) -> None:
+    # given: as many silent connections as the gateway serves at once, each being served
+    silent = [socket.create_connection(("127.0.0.1", impatient_gateway.port), timeout=10) for _ in range(4)]
+    _wait_until(lambda: impatient_gateway.open_connections == 4)
+
+    # when: one more client sends a request
+    answer = _exchange(impatient_gateway.port, _raw_get("/beta/items"), timeout=5)
+
+    # then: it is refused as throttled, by the accepting thread (no connection served beyond the four)
+    assert (answer.status, answer.json()) == (429, {"message": "Too Many Requests"})
+    assert impatient_gateway.open_connections == 4
+    for connection in silent:
+        connection.close()
+
+    # and: once the silent ones are gone, requests are served again
+    deadline = time.monotonic() + 10
+    while (served := _exchange(impatient_gateway.port, _raw_get("/beta/items"))).status == 429:
+        assert time.monotonic() < deadline, "the connection slots were never released"
+        time.sleep(0.1)
+    assert served.status == 201
+
+
+def test_a_body_that_never_comes_is_a_408(impatient_gateway: LocalApiGateway) -> None:
+    # given/when: a request announcing 10 bytes of body, sending 2, then going silent
+    answer = _exchange(impatient_gateway.port, _raw_get("/beta/items", b"Content-Length: 10") + b"{}")
+
+    # then: a timeout answer once the connection has been silent for the idle timeout
+    assert (answer.status, answer.json()) == (408, {"message": "Request Timeout"})
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"\r\n\r\nGET /beta/items HTTP/1.1\r\nHost: x\r\n\r\n", 201),
+        (b"\n" * 9 + b"GET /beta/items HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"   \r\n\r\n", 400),
+    ],
+    ids=["two-empty-lines-first", "nine-empty-lines-first", "spaces-only"],
+)
+def test_empty_lines_before_the_request_line_are_ignored_or_answered(
+    gateway: LocalApiGateway, request_bytes: bytes, status: int
+) -> None:
+    # given/when: a request preceded by empty lines (RFC 9112 says ignore them), or a line of spaces
+    answer = _exchange(gateway.port, request_bytes)
+
+    # then: served, or a JSON 400 past a few empty lines; never a connection closed without a word
+    assert answer.status == status

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -128,35 +130,40 @@ def _signed_by(auth: SigV4Auth, url: str) -> dict[str, str]:
     return {name: str(value) for name, value in request.headers.items()}
 
 
+# Each case signs when its test runs, not at collection: a signature is valid for five minutes, and a whole
+# suite can take longer than that to reach this module.
 @pytest.mark.parametrize(
-    ("signed_headers", "received_path_and_query", "error_type", "wording"),
+    ("sign_request", "received_path_and_query", "error_type", "wording"),
     [
         (
-            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", LocalCredentials("testing", "not-it"), REGION),
+            partial(
+                sign, "GET", f"http://{HOST}{PATH_AND_QUERY}", LocalCredentials("testing", "not-it"), REGION
+            ),
             PATH_AND_QUERY,
             "InvalidSignatureException",
             "does not match",
         ),
         (
-            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION),
+            partial(sign, "GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION),
             "/prod/images/custom?imageStatus=FAILED",
             "InvalidSignatureException",
             "does not match",
         ),
         (
-            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION),
+            partial(sign, "GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION),
             "/prod/v3/images/custom?imageStatus=AVAILABLE",
             "InvalidSignatureException",
             "does not match",
         ),
         (
-            sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, "eu-west-1"),
+            partial(sign, "GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, "eu-west-1"),
             PATH_AND_QUERY,
             "InvalidSignatureException",
             "region",
         ),
         (
-            _signed_by(
+            partial(
+                _signed_by,
                 SigV4Auth(Credentials("testing", "testing"), "lambda", REGION),
                 f"http://{HOST}{PATH_AND_QUERY}",
             ),
@@ -165,7 +172,8 @@ def _signed_by(auth: SigV4Auth, url: str) -> dict[str, str]:
             "service",
         ),
         (
-            sign(
+            partial(
+                sign,
                 "GET",
                 f"http://{HOST}{PATH_AND_QUERY}",
                 LocalCredentials("AKIDSOMEONEELSE", "testing"),
@@ -179,10 +187,10 @@ def _signed_by(auth: SigV4Auth, url: str) -> dict[str, str]:
     ids=["wrong-secret", "changed-query", "changed-path", "wrong-region", "wrong-service", "unknown-key"],
 )
 def test_a_signature_that_does_not_fit_the_request_or_the_credentials_is_refused(
-    signed_headers: dict[str, str], received_path_and_query: str, error_type: str, wording: str
+    sign_request: Callable[[], dict[str, str]], received_path_and_query: str, error_type: str, wording: str
 ) -> None:
     # given: a well-formed, fresh signature made with something other than what the gateway expects
-    received = _received(received_path_and_query, signed_headers)
+    received = _received(received_path_and_query, sign_request())
 
     # when: it is verified against testing/testing in us-east-1
     rejection = verify(received, CREDENTIALS, REGION)
@@ -206,13 +214,14 @@ def _signed_over_canonical_query() -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("signed_headers", "sent", "accepting_candidate"),
+    ("sign_request", "sent", "accepting_candidate"),
     [
         # sent with lower-case percent-encoding, which only the decoded (canonical) reading matches
-        (_signed_over_canonical_query(), "/prod/images/custom?imageStatus=FAILED&nextToken=a%2bb", 0),
+        (_signed_over_canonical_query, "/prod/images/custom?imageStatus=FAILED&nextToken=a%2bb", 0),
         # signed and sent with a raw '+', which the canonical reading would take for a space
         (
-            sign(
+            partial(
+                sign,
                 "GET",
                 f"http://{HOST}/prod/images/custom?imageStatus=FAILED&nextToken=a+b",
                 CREDENTIALS,
@@ -225,9 +234,10 @@ def _signed_over_canonical_query() -> dict[str, str]:
     ids=["canonical-query", "query-as-written"],
 )
 def test_both_query_canonicalisations_refuse_a_changed_query(
-    signed_headers: dict[str, str], sent: str, accepting_candidate: int
+    sign_request: Callable[[], dict[str, str]], sent: str, accepting_candidate: int
 ) -> None:
     # given: a request that only one of the verifier's two query canonicalisations accepts
+    signed_headers = sign_request()
     provided = signed_headers["Authorization"].rsplit("Signature=", 1)[1]
     names = signed_headers["Authorization"].split("SignedHeaders=", 1)[1].split(",")[0].split(";")
 
@@ -284,3 +294,32 @@ def test_temporary_credentials_verify_with_their_own_session_token() -> None:
     # when/then: it verifies
     assert headers["X-Amz-Security-Token"] == "the-session-token"
     assert verify(_received(PATH_AND_QUERY, headers), TEMPORARY, REGION) is None
+
+
+@pytest.mark.parametrize("host", ["[", "a]b:80", "[::1", "\u00e9\u00e9"])
+def test_a_host_header_that_is_no_url_host_is_verified_like_any_other(host: str) -> None:
+    # given: a request signed over a Host header that cannot be parsed as a URL's host ("Invalid IPv6 URL")
+    headers = sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION, headers={"Host": host})
+    path, _, query = PATH_AND_QUERY.partition("?")
+
+    # when: it is verified as sent, and with another Host
+    as_signed = verify(SignedRequest("GET", path, query, headers, b""), CREDENTIALS, REGION)
+    other_host = verify(
+        SignedRequest("GET", path, query, {**headers, "Host": HOST}, b""), CREDENTIALS, REGION
+    )
+
+    # then: a verdict, no exception: the signature holds for the Host it covers and no other
+    assert as_signed is None
+    assert other_host is not None
+    assert other_host.error_type == "InvalidSignatureException"
+
+
+def test_a_signature_with_non_ascii_characters_is_refused_not_an_error() -> None:
+    # given: a signed request whose Signature was replaced by non-ASCII text (hmac refuses non-ASCII str)
+    headers = sign("GET", f"http://{HOST}{PATH_AND_QUERY}", CREDENTIALS, REGION)
+    headers["Authorization"] = headers["Authorization"].rsplit("Signature=", 1)[0] + "Signature=\u00e9\u00e9"
+
+    # when/then: it is an invalid signature
+    rejection = verify(_received(PATH_AND_QUERY, headers), CREDENTIALS, REGION)
+    assert rejection is not None
+    assert rejection.error_type == "InvalidSignatureException"

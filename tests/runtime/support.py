@@ -8,9 +8,11 @@ document (documented operations) or the error-body shape (anything else) before 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import sys
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +140,25 @@ class FakeLambdaContext:
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before Lambda's timeout, by the fake clock."""
         return int((self.timeout_seconds - self.clock.now) * 1000)
+
+
+# --- the interpreter --------------------------------------------------------------------------------
+
+
+# CPython's default, which Lambda's Python runtime keeps. Hypothesis raises the limit while a test runs, and a
+# parser that recurses (json) then accepts input that fails in Lambda: hostile-input tests run with this one.
+INTERPRETER_RECURSION_LIMIT = 1000
+
+
+@contextlib.contextmanager
+def interpreter_recursion_limit() -> Iterator[None]:
+    """Run the block with the interpreter's default recursion limit, then restore the limit it had."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(INTERPRETER_RECURSION_LIMIT)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 # --- responses ----------------------------------------------------------------------------------------

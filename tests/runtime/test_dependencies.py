@@ -67,3 +67,30 @@ def test_importing_the_handler_loads_nothing_beyond_stdlib_and_boto3() -> None:
     assert new_top_level - set(sys.stdlib_module_names) - BOTO3_DISTRIBUTION - {"listimages"} == set()
     # and the heavy parts of botocore (session, clients, service models) wait for the first request
     assert {"botocore.session", "botocore.client", "boto3"}.isdisjoint(loaded)
+
+
+# A bare botocore client making the runtime's first call, answered without a network.
+_FIRST_AWS_CALL = """
+import botocore.session
+from botocore.awsrequest import AWSResponse
+
+class Raw:
+    def stream(self, **_):
+        yield b'<DescribeImagesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><imagesSet/></DescribeImagesResponse>'
+
+client = botocore.session.get_session().create_client("ec2", region_name="us-east-1")
+client.meta.events.register("before-send", lambda request, **_: AWSResponse(request.url, 200, {}, Raw()))
+client.describe_images(Owners=["self"])
+"""
+
+
+def test_the_handler_imports_nothing_that_its_first_aws_call_does_not_need() -> None:
+    # Given every module that botocore loads to make the first call (a cold start cannot avoid them)
+    first_call = _loaded_modules(f"exec({_FIRST_AWS_CALL!r})")
+
+    # When the handler module is imported in a fresh interpreter
+    loaded = _loaded_modules("import listimages.handler")
+
+    # Then it loads nothing beyond those and its own package: no import is paid for before it is needed
+    own = {name for name in loaded if name.split(".")[0] == "listimages"}
+    assert loaded - own - first_call == set()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.openapi_contract import load_openapi_document
 from tests.runtime.moto_seed import image_tags, seed_ami, seed_stack
 from tests.runtime.support import FakeAws, ami, client_error, invoke, stack, stack_arn, v1_event, v2_event
 
@@ -276,15 +277,174 @@ def test_empty_region_and_token_count_as_absent(fake_aws: FakeAws) -> None:
     assert [(i["imageId"], i["region"]) for i in answer.body["images"]] == [("pending-image", "us-east-1")]
 
 
-def test_repeated_parameters_count_with_their_last_value(fake_aws: FakeAws) -> None:
-    fake_aws.amis = [ami("ami-0123456789abcdef0", "repeated-image")]
+# --- repeated parameters (contract §2): SigV4 lets a captured request's repeated values be reordered -------
 
-    # v1 carries repeats in the multi-value map; v2 joins them with commas unless the raw query is read
-    from_v1 = invoke(v1_event({"imageStatus": ["PENDING", "AVAILABLE"]}))
-    from_v2 = invoke(v2_event("imageStatus=PENDING&imageStatus=AVAILABLE"))
 
-    assert from_v1.body == from_v2.body
-    assert [i["imageId"] for i in from_v2.body["images"]] == ["repeated-image"]
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ({"imageStatus": ["PENDING", "AVAILABLE"]}, "imageStatus"),
+        ({"imageStatus": ["AVAILABLE", "PENDING"]}, "imageStatus"),
+        ({"imageStatus": ["AVAILABLE", "AVAILABLE"]}, "imageStatus"),
+        ({"imageStatus": "AVAILABLE", "region": ["us-east-1", "eu-west-1"]}, "region"),
+        ({"imageStatus": "AVAILABLE", "region": ["", "eu-west-1"]}, "region"),
+        ({"imageStatus": "PENDING", "nextToken": ["a", "b"]}, "nextToken"),
+        ({"imageStatus": "PENDING", "nextToken": ["", ""]}, "nextToken"),
+    ],
+)
+def test_a_repeated_parameter_is_a_400(
+    fake_aws: FakeAws, make_event: EventFactory, query: dict[str, Any], name: str
+) -> None:
+    # Given a parameter given twice in the query string (in either order, even with the same value twice)
+    fake_aws.amis = [ami("ami-0123456789abcdef0", "listed-image")]
+
+    # When the request is served
+    answer = invoke(make_event(query))
+
+    # Then it is the contract's 400 naming the parameter, and AWS is not called
+    assert (answer.status, answer.body) == (
+        400,
+        {"message": f"Bad Request: repeated query parameter '{name}'"},
+    )
+    assert fake_aws.calls == []
+
+
+@pytest.mark.parametrize(
+    ("raw_query", "name"),
+    [
+        ("imageStatus=AVAILABLE&image%53tatus=PENDING", "imageStatus"),
+        ("image%53tatus=PENDING&imageStatus=AVAILABLE", "imageStatus"),
+        ("imageStatus=FAILED&region=us-east-1&%72egion=eu-west-1", "region"),
+        ("imageStatus=FAILED&next%54oken=a&nextToken=", "nextToken"),
+    ],
+)
+def test_a_parameter_repeated_under_a_percent_encoded_name_is_a_400(
+    fake_aws: FakeAws, raw_query: str, name: str
+) -> None:
+    # When a name is given twice, once percent-encoded (SigV4's canonical query decodes it: the same name).
+    # (v2 carries the raw query string; in v1 events API Gateway has decoded the names into one list.)
+    answer = invoke(v2_event(raw_query))
+
+    # Then it is repeated
+    assert (answer.status, answer.body) == (
+        400,
+        {"message": f"Bad Request: repeated query parameter '{name}'"},
+    )
+    assert fake_aws.calls == []
+
+
+def test_a_percent_encoded_name_alone_is_that_parameter(fake_aws: FakeAws) -> None:
+    fake_aws.stacks = [stack("build", "CREATE_FAILED", "failed-image")]
+
+    answer = invoke(v2_event("image%53tatus=FAILED"))
+
+    assert (answer.status, [i["imageId"] for i in answer.body["images"]]) == (200, ["failed-image"])
+
+
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+def test_a_repeated_unknown_parameter_is_ignored(fake_aws: FakeAws, make_event: EventFactory) -> None:
+    fake_aws.amis = [ami("ami-0123456789abcdef0", "listed-image")]
+
+    answer = invoke(make_event({"imageStatus": "AVAILABLE", "other": ["1", "2"], "Region": ["a", "b"]}))
+
+    assert (answer.status, [i["imageId"] for i in answer.body["images"]]) == (200, ["listed-image"])
+
+
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"region": ["us-east-1", "eu-west-1"]}, "Bad Request: Missing query parameter 'imageStatus'"),
+        (
+            {"imageStatus": "BAD", "region": ["us-east-1", "eu-west-1"], "nextToken": ["a", "b"]},
+            "Bad Request: 'BAD' is not one of ['AVAILABLE', 'PENDING', 'FAILED']",
+        ),
+        (
+            {"imageStatus": "FAILED", "region": "mars-1", "nextToken": ["a", "b"]},
+            "Bad Request: invalid or unsupported region 'mars-1'",
+        ),
+        (
+            {"imageStatus": ["FAILED", "FAILED"], "region": "mars-1"},
+            "Bad Request: repeated query parameter 'imageStatus'",
+        ),
+        (
+            {"imageStatus": "FAILED", "region": ["us-east-1", "us-east-1"], "nextToken": "bad"},
+            "Bad Request: repeated query parameter 'region'",
+        ),
+    ],
+)
+def test_a_repeated_parameter_fails_at_its_turn_in_the_validation_order(
+    fake_aws: FakeAws, make_event: EventFactory, query: dict[str, Any], message: str
+) -> None:
+    answer = invoke(make_event(query))
+
+    assert (answer.status, answer.body) == (400, {"message": message})
+    assert fake_aws.calls == []
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "message"),
+    [
+        (
+            {},
+            '{"imageStatus": "PENDING", "imageStatus": "AVAILABLE"}',
+            "Bad Request: repeated query parameter 'imageStatus'",
+        ),
+        (
+            {"imageStatus": "AVAILABLE"},
+            '{"region": "us-east-1", "region": "us-east-1"}',
+            "Bad Request: repeated query parameter 'region'",
+        ),
+        (
+            {"imageStatus": "AVAILABLE"},
+            '{"nextToken": 5, "nextToken": "a"}',
+            "Bad Request: repeated query parameter 'nextToken'",
+        ),
+        # a repeat in the body keeps the validation order too
+        (
+            {},
+            '{"region": "us-east-1", "region": "eu-west-1"}',
+            "Bad Request: Missing query parameter 'imageStatus'",
+        ),
+    ],
+)
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+def test_a_duplicate_key_in_the_json_body_is_a_repeated_parameter(
+    fake_aws: FakeAws, make_event: EventFactory, query: dict[str, str], body: str, message: str
+) -> None:
+    answer = invoke(make_event(query, body=body))
+
+    assert (answer.status, answer.body) == (400, {"message": message})
+    assert fake_aws.calls == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"imageStatus": "AVAILABLE", "other": 1, "other": 2}',
+        '{"imageStatus": "AVAILABLE", "other": {"region": "a", "region": "b"}}',
+        '{"imageStatus": "AVAILABLE", "other": [{"imageStatus": "A", "imageStatus": "B"}]}',
+    ],
+)
+def test_duplicate_keys_elsewhere_in_the_body_are_ignored(fake_aws: FakeAws, body: str) -> None:
+    fake_aws.amis = [ami("ami-0123456789abcdef0", "listed-image")]
+
+    answer = invoke(v1_event({"imageStatus": "AVAILABLE"}, body=body))
+
+    assert (answer.status, [i["imageId"] for i in answer.body["images"]]) == (200, ["listed-image"])
+
+
+def test_a_v1_event_with_the_single_value_map_only_is_read(fake_aws: FakeAws) -> None:
+    # Given a hand-made v1 event (API Gateway always fills both maps; test tools may not)
+    fake_aws.stacks = [stack("build", "CREATE_FAILED", "failed-image")]
+    event = v1_event({"imageStatus": "FAILED"})
+    event["multiValueQueryStringParameters"] = None
+
+    # When it is served, Then its queryStringParameters are read
+    answer = invoke(event)
+
+    assert (answer.status, [i["imageId"] for i in answer.body["images"]]) == (200, ["failed-image"])
 
 
 def test_v2_raw_query_is_url_decoded(fake_aws: FakeAws) -> None:
@@ -423,3 +583,28 @@ def test_structured_log_fields_survive_lambdas_json_format(
     assert expected <= set(extras)
     assert set(extras).isdisjoint(LAMBDA_JSON_LOG_KEYS)
     json.dumps(extras)
+
+
+# The request behind each 400 example of the OpenAPI document.
+DOCUMENTED_400_REQUESTS: dict[str, dict[str, Any]] = {
+    "missingImageStatus": {},
+    "invalidImageStatus": {"imageStatus": "available"},
+    "invalidRegion": {"imageStatus": "AVAILABLE", "region": "mars-1"},
+    "repeatedParameter": {"imageStatus": ["PENDING", "FAILED"]},
+    "invalidNextToken": {"imageStatus": "PENDING", "nextToken": "garbage"},
+}
+
+
+@pytest.mark.parametrize("make_event", EVENT_FACTORIES)
+def test_the_documented_400_examples_are_what_the_handler_answers(
+    fake_aws: FakeAws, make_event: EventFactory
+) -> None:
+    # Given the OpenAPI document's 400 examples
+    bad_request = load_openapi_document()["components"]["responses"]["BadRequest"]
+    examples = bad_request["content"]["application/json"]["examples"]
+    assert set(examples) == set(DOCUMENTED_400_REQUESTS)
+
+    # When the request behind each one is served, Then the answer is the example, word for word
+    for name, query in DOCUMENTED_400_REQUESTS.items():
+        answer = invoke(make_event(query))
+        assert (answer.status, answer.body) == (400, examples[name]["value"]), name

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,12 +18,15 @@ from listimages.images import list_images
 from listimages.tokens import Cursor, encode_token
 
 from tests.runtime.support import (
+    ACCOUNT_ID,
     EXPECTED_EC2_FILTERS,
     FakeAws,
     ami,
     ids_of,
+    interpreter_recursion_limit,
     invoke,
     stack,
+    stack_arn,
     v1_event,
     v2_event,
     walk,
@@ -424,12 +428,22 @@ def test_a_changed_page_size_resumes_with_the_max_results_of_the_token(stubbed: 
     assert "next_token" not in page_two
 
 
-def test_a_token_of_the_previous_format_is_a_400(fake_aws: FakeAws) -> None:
-    # Given a token as the previous version issued it: {v: 1, s, r, t, o} without the id and MaxResults
-    payload = json.dumps(
-        {"v": 1, "s": "PENDING", "r": "us-east-1", "t": None, "o": 2}, separators=(",", ":")
-    ).encode()
-    token = base64.urlsafe_b64encode(payload + hashlib.sha256(payload).digest()[:8]).rstrip(b"=").decode()
+def _signed(payload: bytes) -> str:
+    # base64url of any bytes with the right checksum: the checksum has no secret, anyone can make these
+    return base64.urlsafe_b64encode(payload + hashlib.sha256(payload).digest()[:8]).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"v": 1, "s": "PENDING", "r": "us-east-1", "t": None, "o": 2},
+        {"v": 2, "s": "PENDING", "r": "us-east-1", "t": None, "o": 2, "i": stack_arn("build-1"), "m": 5},
+    ],
+    ids=["format-1", "format-2-with-the-raw-id"],
+)
+def test_a_token_of_a_previous_format_is_a_400(fake_aws: FakeAws, fields: dict[str, Any]) -> None:
+    # Given a token as a previous version issued it (1: no id nor MaxResults; 2: the raw id of the last item)
+    token = _signed(json.dumps(fields, separators=(",", ":")).encode())
 
     # When it is used
     answer = invoke(v1_event({"imageStatus": "PENDING", "nextToken": token}))
@@ -437,6 +451,50 @@ def test_a_token_of_the_previous_format_is_a_400(fake_aws: FakeAws) -> None:
     # Then it is an invalid token, and AWS is not called
     assert (answer.status, answer.body) == (400, {"message": "Bad Request: invalid nextToken"})
     assert fake_aws.calls == []
+
+
+@pytest.mark.parametrize("payload", [b"[" * 1200, b'{"a":' * 1200], ids=["nested-arrays", "nested-objects"])
+def test_a_forged_deeply_nested_token_is_a_400_not_a_500(
+    fake_aws: FakeAws, payload: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given issue 11's forged token: deeply nested JSON with a valid checksum (there is no secret)
+    token = _signed(payload)
+
+    # When it is used with the interpreter's default recursion limit
+    with interpreter_recursion_limit(), caplog.at_level(logging.ERROR, logger="listimages"):
+        answer = invoke(v1_event({"imageStatus": "PENDING", "nextToken": token}))
+
+    # Then it is the invalid-token 400, nothing is logged as an error, and AWS is not called
+    assert (answer.status, answer.body) == (400, {"message": "Bad Request: invalid nextToken"})
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+    assert fake_aws.calls == []
+
+
+@pytest.mark.parametrize("make_event", [v1_event, v2_event], ids=["v1", "v2"])
+def test_a_token_never_reveals_a_stack_the_api_does_not_list(
+    fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch, make_event: Callable[..., dict[str, Any]]
+) -> None:
+    # Given pages of one and a stack that is no image build between two builds (the last raw item the first
+    # page consumes before it is full)
+    monkeypatch.setenv("LIST_IMAGES_PAGE_SIZE", "1")
+    fake_aws.stacks = [
+        stack("build-1", "CREATE_IN_PROGRESS", "image-1"),
+        stack("acme-payroll-db-prod", "CREATE_IN_PROGRESS", None),
+        stack("build-2", "CREATE_IN_PROGRESS", "image-2"),
+    ]
+
+    # When the first page is listed
+    first = invoke(make_event({"imageStatus": "PENDING"}))
+
+    # Then its token's bytes hold neither that stack's ARN nor its name nor the account id
+    token = first.body["nextToken"]
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    for secret in (stack_arn("acme-payroll-db-prod"), "acme-payroll-db-prod", ACCOUNT_ID):
+        assert secret.encode() not in raw
+    # and the walk still goes on right after it
+    second = invoke(make_event({"imageStatus": "PENDING", "nextToken": token}))
+    assert ids_of([first.body, second.body]) == [stack_arn("build-1"), stack_arn("build-2")]
+    assert "nextToken" not in second.body
 
 
 def test_page_size_follows_a_changed_configuration(

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from listimages import sources
-from listimages.tokens import Cursor, encode_token
+from listimages.tokens import Cursor, encode_token, resume_digest
 
 from tests.runtime.support import FakeAws, ami, invoke, stack, v1_event, v2_event
 
@@ -37,10 +37,12 @@ _cursor = st.builds(
     Cursor,
     aws_token=st.one_of(st.none(), st.sampled_from(["page-at-1", "page-at-2", "page-at-999"]), _text),
     offset=st.integers(min_value=0, max_value=100_000),
-    last_id=st.one_of(st.none(), st.sampled_from(["ami-00000000000000001", "arn:x:stack/build-1"]), _text),
+    last_digest=st.one_of(
+        st.none(), st.sampled_from(["ami-00000000000000001", "arn:x:stack/build-1"]), _text
+    ).map(lambda resource_id: resume_digest(resource_id) if resource_id else None),
     max_results=st.integers(min_value=5, max_value=1000),
 )
-# An empty AWS token or id is not one our code issues; encode_token would still accept it, so map it to None.
+# An empty AWS token is not one our code issues; encode_token would still accept it, so map it to None.
 _issued_token = st.builds(
     lambda status, region, cursor: encode_token(
         status,
@@ -48,7 +50,7 @@ _issued_token = st.builds(
         Cursor(
             aws_token=cursor.aws_token or None,
             offset=cursor.offset,
-            last_id=cursor.last_id or None,
+            last_digest=cursor.last_digest,
             max_results=cursor.max_results,
         ),
     ),

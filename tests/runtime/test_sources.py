@@ -3,6 +3,13 @@ timeouts and standard retries."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from listimages import sources
 from listimages.sources import (
@@ -103,3 +110,80 @@ def test_the_cache_is_bounded_by_default() -> None:
 
     # Then only the most recent MAX_CACHED_CLIENTS were kept: asking for them again created nothing
     assert created == regions
+
+
+def test_the_home_region_clients_can_be_created_ahead_of_the_first_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a function in eu-west-3 whose clients are counted
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    created: list[tuple[str, str]] = []
+
+    def factory(service: str, region: str) -> object:
+        created.append((service, region))
+        return object()
+
+    sources.clients.use_factory(factory)
+
+    # When the init phase creates the home Region's clients, then a request asks for one
+    sources.create_home_region_clients()
+    sources.clients.get("ec2", "eu-west-3")
+
+    # Then both services' clients were made once, at init
+    assert sorted(created) == [("cloudformation", "eu-west-3"), ("ec2", "eu-west-3")]
+
+
+def test_clients_that_cannot_be_created_at_init_are_logged_not_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a function whose home Region is unknown
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+
+    # When the init phase tries to create the clients, Then it goes on and says why
+    with caplog.at_level(logging.WARNING, logger="listimages.sources"):
+        sources.create_home_region_clients()
+    assert [record.getMessage() for record in caplog.records] == [
+        "Could not create the AWS clients during init"
+    ]
+
+
+_INIT_PROBE = """
+import json
+from listimages import sources
+created = []
+sources.clients.use_factory(lambda service, region: created.append([service, region]) or object())
+import listimages.handler
+print(json.dumps(sorted(created)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("initialization_type", "created"),
+    [
+        ("provisioned-concurrency", [["cloudformation", "us-east-1"], ["ec2", "us-east-1"]]),
+        ("snap-start", [["cloudformation", "us-east-1"], ["ec2", "us-east-1"]]),
+        ("on-demand", []),
+        (None, []),
+    ],
+)
+def test_lambda_initialising_ahead_of_requests_makes_the_handler_create_its_clients(
+    initialization_type: str | None, created: list[list[str]]
+) -> None:
+    # Given the init type Lambda announces (provisioned concurrency, SnapStart, or an on-demand cold start)
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(Path(sources.__file__).parents[1]),
+        "AWS_REGION": "us-east-1",
+    }
+    environment.pop("AWS_LAMBDA_INITIALIZATION_TYPE", None)
+    if initialization_type is not None:
+        environment["AWS_LAMBDA_INITIALIZATION_TYPE"] = initialization_type
+
+    # When a fresh interpreter imports the handler (Lambda's init phase)
+    output = subprocess.run(
+        [sys.executable, "-c", _INIT_PROBE], env=environment, check=True, capture_output=True, text=True
+    ).stdout
+
+    # Then the home Region's clients exist before any request only when Lambda initialises ahead of requests
+    assert json.loads(output) == created

@@ -3,7 +3,8 @@
 
 It imports only the installed package ``pcluster_list_images_cdk`` (never this repository's ``infra``) and
 enforces the same cdk-nag packs as the project's own app: the construct's acknowledgments must travel with
-it, so the only acknowledgment here is for the app's own resource. tests/infra/test_embedding.py runs it
+it, so the only acknowledgment here is for the app's own resource. Each instance also gets its alarms and
+dashboard, so two monitored instances must fit in one stack too. tests/infra/test_embedding.py runs it
 with the python of a fresh virtual environment holding the wheel.
 """
 
@@ -28,6 +29,9 @@ class ImagePlatformStack(cdk.Stack):
             api = ListImagesApi(self, f"{prefix}Images")
             api.grant_invoke(image_builders)
             api.add_outputs(logical_id_prefix=prefix)
+            # Operators' view of each: alarms on a topic of its own, a dashboard (docs/operations.md).
+            api.add_alarms()
+            api.add_dashboard()
         cdk.Validations.of(image_builders.node.find_child("DefaultPolicy")).acknowledge(
             cdk.Acknowledgment(
                 id="NIST.800.53.R5-IAMNoInlinePolicy",
