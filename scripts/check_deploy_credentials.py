@@ -31,7 +31,7 @@ from botocore.exceptions import (
 # The Region the CDK CLI falls back to when none is configured.
 CDK_DEFAULT_REGION: Final = "us-east-1"
 _BOOTSTRAP_REMINDER: Final = (
-    "the first deploy to an account and Region also needs `node_modules/.bin/cdk bootstrap --no-notices`"
+    "the first deploy to an account and Region also needs `make bootstrap` (cdk bootstrap)"
 )
 # SSO credentials are fetched lazily; fetching them now turns an expired SSO login into botocore's own
 # "run aws sso login" message here, instead of a failure after the synth. (Roles are left lazy: an MFA

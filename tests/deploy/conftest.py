@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from local import EmulatedAws
 from tests.deploy.cdk_cli import CdkCli, CdkRun
 from tests.deploy.moto_readback import MotoReader
 
@@ -18,17 +18,31 @@ RecordRun = Callable[[str, CdkRun], None]
 
 
 @pytest.fixture(scope="session")
-def emulated_aws() -> Iterator[EmulatedAws]:
-    """moto's server on a free 127.0.0.1 port, empty when it starts."""
-    aws = EmulatedAws().start()
-    yield aws
-    aws.stop()
+def moto_endpoint() -> Iterator[str]:
+    """moto's own server on a free 127.0.0.1 port, empty when it starts: its ``http://127.0.0.1:<port>``.
+
+    Plain moto, not local.EmulatedAws: the deploy proof is about what moto does, without the local
+    endpoint's proxy in front of it.
+    """
+    # Imported here: moto is slow to import, and only these tests need its server.
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    # moto's backends are process-global: start from nothing, whatever ran before in this process.
+    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(reset, timeout=30) as response:
+        response.read()
+    yield endpoint
+    server.stop()
 
 
 @pytest.fixture(scope="session")
-def moto(emulated_aws: EmulatedAws) -> MotoReader:
+def moto(moto_endpoint: str) -> MotoReader:
     """Read-backs from the moto server."""
-    return MotoReader(emulated_aws.endpoint_url, REGION)
+    return MotoReader(moto_endpoint, REGION)
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +54,13 @@ def record_cli_run(request: pytest.FixtureRequest) -> RecordRun:
 
 @pytest.fixture(scope="session")
 def cdk_cli(
-    emulated_aws: EmulatedAws,
+    moto_endpoint: str,
     moto: MotoReader,
     tmp_path_factory: pytest.TempPathFactory,
     record_cli_run: RecordRun,
 ) -> CdkCli:
     """The pinned CLI on moto, after `cdk bootstrap` of moto's account in :data:`REGION`."""
-    cli = CdkCli(emulated_aws.endpoint_url, home=tmp_path_factory.mktemp("cdk-home"), region=REGION)
+    cli = CdkCli(moto_endpoint, home=tmp_path_factory.mktemp("cdk-home"), region=REGION)
     record_cli_run("environment", cli.bootstrap(moto.account_id(), cwd=tmp_path_factory.mktemp("no-app")))
     return cli
 

@@ -104,15 +104,16 @@ class Lifecycle:
     # stack -> logical id -> whether the resource still exists after destroy (probed types only)
     exists_after_destroy: dict[str, dict[str, bool]]
 
+    def assembly(self, phase: str) -> CloudAssembly:
+        """What the CLI synthesized for ``phase`` ("deploy" or "update")."""
+        return {"deploy": self.deployed, "update": self.updated}[phase]
+
     def phases(self) -> list[tuple[str, SynthesizedStack, DeployedStack]]:
         """(phase, synthesized stack, what moto held) for every stack after the deploy and the update."""
         return [
             (phase, stack, held[stack.name])
-            for phase, assembly, held in (
-                ("deploy", self.deployed, self.after_deploy),
-                ("update", self.updated, self.after_update),
-            )
-            for stack in assembly.stacks()
+            for phase, held in (("deploy", self.after_deploy), ("update", self.after_update))
+            for stack in self.assembly(phase).stacks()
         ]
 
 
@@ -191,7 +192,7 @@ def test_moto_creates_every_resource_but_those_of_the_pinned_types(lifecycle: Li
 def test_functions_run_the_asset_zip_the_cli_uploaded(lifecycle: Lifecycle, moto: MotoReader) -> None:
     account = moto.account_id()
     for phase, stack, held in lifecycle.phases():
-        assembly = lifecycle.deployed if phase == "deploy" else lifecycle.updated
+        assembly = lifecycle.assembly(phase)
         function_ids = stack.logical_ids_of_type("AWS::Lambda::Function")
         assert function_ids, phase
         for logical_id in function_ids:
