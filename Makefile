@@ -12,7 +12,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export MOTO_EC2_LOAD_DEFAULT_AMIS := false
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local local-aws test lint typecheck unit synth deploy deploy-moto bench fuzz models clean
+.PHONY: setup local local-aws test lint typecheck unit synth bootstrap deploy deploy-moto bench fuzz models clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -63,6 +63,12 @@ deploy: setup
 	@$(PY) scripts/check_deploy_credentials.py $(ARGS)
 	@echo "Synthesizing (about 20 s), then deploying with CloudFormation..."
 	$(CDK) deploy $(ARGS)
+
+## Once per account and Region before the first deploy (the stack ships its code as a CDK asset). The CLI
+## runs app.py even to bootstrap, so it runs here, where .venv/bin is on the PATH.
+bootstrap: setup
+	@$(PY) scripts/check_deploy_credentials.py --make-target bootstrap $(ARGS)
+	$(CDK) bootstrap $(ARGS)
 
 ## The deploy proof without an AWS account: bootstrap, deploy, update, destroy on moto (also in `make test`).
 deploy-moto: setup

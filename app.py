@@ -130,6 +130,8 @@ CONTEXT_OPTIONS = (
     ContextOption("allowed-regions", "allowed_regions", _text_list, "a comma-separated list"),
     ContextOption("memory-size-mb", "memory_size_mb", _integer, "an integer"),
     ContextOption("reserved-concurrent-executions", "reserved_concurrent_executions", _integer, "an integer"),
+    ContextOption("provisioned-concurrency", "provisioned_concurrency", _integer, "an integer"),
+    ContextOption("snap-start", "snap_start", _boolean, "true or false"),
     ContextOption("throttling-rate-limit", "throttling.rate_limit", _number, "a number"),
     ContextOption("throttling-burst-limit", "throttling.burst_limit", _integer, "an integer"),
     ContextOption("log-level", "logging.level", _log_level, "a Lambda application log level (INFO, ...)"),

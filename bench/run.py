@@ -417,7 +417,8 @@ INITIALIZATION_TYPE_VARIABLE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 
 
 class CpuCgroup:
-    """A CPU cgroup whose CFS quota is set per run; ``add_current_process`` moves a child into it."""
+    """A CPU cgroup, created beside the benchmark's own: ``set_share`` gives it a CFS quota and the largest
+    CPU weight, ``add_process`` moves a process into it (children inherit it)."""
 
     def __init__(self, path: Path, version: int) -> None:
         self.path, self.version = path, version
@@ -425,35 +426,45 @@ class CpuCgroup:
     @classmethod
     @contextmanager
     def created(cls, name: str) -> Iterator[CpuCgroup | None]:
-        """A new cgroup (v1 ``cpu`` controller first, then v2), removed afterwards; None where neither is
-        writable."""
+        """A new cgroup (v1 ``cpu`` controller first, then v2), removed afterwards with the benchmark's own
+        process moved back where it was; None where neither is writable."""
         cgroup = cls._create_v1(name) or cls._create_v2(name)
         try:
             yield cgroup
         finally:
             if cgroup is not None:
+                if str(os.getpid()) in (cgroup.path / "cgroup.procs").read_text().split():
+                    (cgroup.path.parent / "cgroup.procs").write_text(str(os.getpid()))
                 cgroup.path.rmdir()
+
+    @staticmethod
+    def _own_cgroup(controller: str) -> str | None:
+        """This process's cgroup path in the hierarchy of ``controller`` ("" for cgroup v2's)."""
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            if controller in controllers.split(","):
+                return path
+        return None
 
     @classmethod
     def _create_v1(cls, name: str) -> CpuCgroup | None:
+        own = cls._own_cgroup("cpu")
         for root in (Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup/cpu,cpuacct")):
-            if (root / "cpu.cfs_quota_us").exists():
+            if own is not None and (root / "cpu.cfs_quota_us").exists():
                 try:
-                    (root / name).mkdir()
+                    (root / own.lstrip("/") / name).mkdir()
                 except OSError:
                     return None
-                return cls(root / name, 1)
+                return cls(root / own.lstrip("/") / name, 1)
         return None
 
     @classmethod
     def _create_v2(cls, name: str) -> CpuCgroup | None:
         mounts = Path("/proc/mounts").read_text().splitlines()
         roots = [Path(line.split()[1]) for line in mounts if line.split()[2:3] == ["cgroup2"]]
-        own = [
-            line[3:] for line in Path("/proc/self/cgroup").read_text().splitlines() if line.startswith("0::")
-        ]
+        own = cls._own_cgroup("") or "/"
         for root in roots:
-            parent = root / own[0].lstrip("/") if own else root
+            parent = root / own.lstrip("/")
             try:
                 if "cpu" not in (parent / "cgroup.controllers").read_text().split():
                     continue
@@ -479,13 +490,17 @@ class CpuCgroup:
             (self.path / "cpu.max").write_text(f"{'max' if quota < 0 else quota} {CFS_PERIOD_US}")
             (self.path / "cpu.weight").write_text("10000")  # the largest weight
 
-    def add_current_process(self) -> None:
-        """Runs in the child between fork and exec: everything the child does is throttled."""
+    def add_process(self, pid: int) -> None:
+        """Move process ``pid`` into this cgroup."""
         descriptor = os.open(self.path / "cgroup.procs", os.O_WRONLY)
         try:
-            os.write(descriptor, str(os.getpid()).encode())
+            os.write(descriptor, str(pid).encode())
         finally:
             os.close(descriptor)
+
+    def add_current_process(self) -> None:
+        """Runs in a child between fork and exec: everything the child does is throttled."""
+        self.add_process(os.getpid())
 
 
 def _realistic_ami(ami: dict[str, Any]) -> dict[str, Any]:
@@ -600,11 +615,8 @@ def _request_cost(seconds: float, memory_mb: int) -> float:
     return math.ceil(seconds * 1000) / 1000 * memory_mb / 1024 * ARM64_PRICE_PER_GB_SECOND
 
 
-def unthrottled_cold_start(bench: ColdStartBench, cgroup: CpuCgroup | None) -> float:
-    """The cold start's CPU lever by lever, next to ``import botocore.session``; returns that yardstick.
-    Runs in ``cgroup`` without a quota, at its priority, when there is one."""
-    if cgroup is not None:
-        cgroup.set_share(None)
+def unthrottled_cold_start(bench: ColdStartBench, prioritised: bool) -> float:
+    """The cold start's CPU lever by lever, next to ``import botocore.session``; returns that yardstick."""
     variants: dict[str, tuple[str, str | None]] = {
         "yardstick": ("import-botocore-session", None),
         "full": ("full", None),
@@ -615,11 +627,9 @@ def unthrottled_cold_start(bench: ColdStartBench, cgroup: CpuCgroup | None) -> f
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     for _ in range(COLD_START_RUNS):  # in turn, so that a busy moment of the machine hits every variant
         for name, (mode, initialization_type) in variants.items():
-            runs[name].append(bench.run(mode, cgroup=cgroup, initialization_type=initialization_type))
+            runs[name].append(bench.run(mode, initialization_type=initialization_type))
     yardstick = _median(runs["yardstick"], _import_cpu)
-    priority = (
-        "in a cgroup without quota, at the memory table's CPU priority" if cgroup else "without a cgroup"
-    )
+    priority = "at the highest CPU weight, without quota" if prioritised else "without a cgroup"
     print(
         f"\n## Cold start: CPU work (fresh interpreter, unthrottled, median of {COLD_START_RUNS})\n\n"
         f"Measured at {_load()}, {priority}. "
@@ -681,20 +691,30 @@ def lambda_memory_table(bench: ColdStartBench, cgroup: CpuCgroup | None, yardsti
             cgroup.set_share(memory / ONE_VCPU_MB)
             runs[memory].append(bench.run("trimmed", cgroup=cgroup, warm_runs=THROTTLED_WARM_RUNS))
     cold = {memory: _median(runs[memory], _cold_wall_outside) for memory in MEMORY_SIZES_MB}
-    chosen = min(
-        m for m in MEMORY_SIZES_MB if cold[m] <= DEFAULT_MEMORY_COLD_START_FACTOR * cold[ONE_VCPU_MB]
-    )
+    # Each size against one vCPU within the same round, then the median: a busy phase of the machine slows
+    # both sides of a ratio alike, where it would shift one median of the table alone.
+    to_one_vcpu = {
+        memory: float(
+            statistics.median(
+                _cold_wall_outside(run) / _cold_wall_outside(one_vcpu)
+                for run, one_vcpu in zip(runs[memory], runs[ONE_VCPU_MB], strict=True)
+            )
+        )
+        for memory in MEMORY_SIZES_MB
+    }
+    chosen = min(m for m in MEMORY_SIZES_MB if to_one_vcpu[m] <= DEFAULT_MEMORY_COLD_START_FACTOR)
     cgroup.set_share(chosen / ONE_VCPU_MB)
     initialised_ahead = [
         bench.run("trimmed", cgroup=cgroup, initialization_type="provisioned-concurrency")
         for _ in range(COLD_START_RUNS)
     ]
     print(
-        "| Memory (MB) | CPU share | cold start (ms) | ÷ `import botocore.session` CPU | cold start, total "
-        "| warm, 10 images | warm, 1,000 images | $ per cold start | $ per 1M warm requests (10 images) "
-        "| $ per 1M warm requests (1,000 images) |"
+        "| Memory (MB) | CPU share | cold start (ms) | ÷ 1 vCPU's, by round "
+        "| ÷ `import botocore.session` CPU "
+        "| cold start, total | warm, 10 images | warm, 1,000 images | $ per cold start "
+        "| $ per 1M warm requests (10 images) | $ per 1M warm requests (1,000 images) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for memory in MEMORY_SIZES_MB:
         total = _median(runs[memory], _cold_wall_total)
         warm = {
@@ -706,13 +726,13 @@ def lambda_memory_table(bench: ColdStartBench, cgroup: CpuCgroup | None, yardsti
             for size, seconds in warm.items()
         }
         print(
-            f"| {memory:,} | {memory / ONE_VCPU_MB:.3f} | {_ms(cold[memory])} "
+            f"| {memory:,} | {memory / ONE_VCPU_MB:.3f} | {_ms(cold[memory])} | {to_one_vcpu[memory]:.2f} "
             f"| {cold[memory] / yardstick:.2f} | {_ms(total)} | {_ms(warm[10])} | {_ms(warm[1000])} "
             f"| {_request_cost(total, memory):.7f} | {per_million[10]:.2f} | {per_million[1000]:.2f} |"
         )
     print(
         f"\nDefault-memory rule: the smallest size whose cold start is within "
-        f"{DEFAULT_MEMORY_COLD_START_FACTOR - 1:.0%} of the one-vCPU ({ONE_VCPU_MB:,} MB) figure: "
+        f"{DEFAULT_MEMORY_COLD_START_FACTOR - 1:.0%} of one vCPU's ({ONE_VCPU_MB:,} MB; the by-round ratio): "
         f"{chosen:,} MB in this run; its cold start is {cold[chosen] / yardstick:.2f} x "
         "`import botocore.session` (target ≤ 3). "
         f"At {chosen:,} MB, after a provisioned-concurrency init the first request takes "
@@ -731,7 +751,7 @@ def lambda_memory_table(bench: ColdStartBench, cgroup: CpuCgroup | None, yardsti
     )
 
 
-def cold_start_tables() -> None:
+def cold_start_tables(lambda_share: CpuCgroup | None, prioritised: bool) -> None:
     """The cold-start tables: unthrottled CPU lever by lever, then the Lambda memory table."""
     with tempfile.TemporaryDirectory(prefix="listimages-bench-") as temporary:
         runtime_dir = Path(temporary, "runtime")
@@ -740,18 +760,31 @@ def cold_start_tables() -> None:
         answers_dir.mkdir()
         write_answers(answers_dir)
         bench = ColdStartBench(runtime_dir, answers_dir)
-        with CpuCgroup.created(f"listimages-bench-{os.getpid()}") as cgroup:
-            lambda_memory_table(bench, cgroup, unthrottled_cold_start(bench, cgroup))
+        lambda_memory_table(bench, lambda_share, unthrottled_cold_start(bench, prioritised))
 
 
 def main() -> None:
-    """Run every measurement and print the markdown table."""
+    """Run every measurement and print the tables: the benchmark and the interpreters it starts run at the
+    highest CPU weight where a cgroup allows, so that other work on a shared machine disturbs them less;
+    the Lambda memory table's runs each get their memory size's CPU share."""
+    name = f"listimages-bench-{os.getpid()}"
+    with CpuCgroup.created(name) as priority, CpuCgroup.created(f"{name}-lambda") as lambda_share:
+        if priority is not None:
+            priority.set_share(None)
+            priority.add_process(os.getpid())
+        runtime_tables(prioritised=priority is not None)
+        cold_start_tables(lambda_share, prioritised=priority is not None)
+
+
+def runtime_tables(prioritised: bool) -> None:
+    """The warm-request tables (and the Stubber first request)."""
     handler_import, boto3_import = cold_imports()
+    priority = "at the highest CPU weight" if prioritised else "at normal CPU priority"
     print("## Runtime benchmark\n")
     print(
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {_load()}, times in ms. Cold import and "
-        f"first request: median of fresh interpreters; warm: median over {ROUNDS} rounds, taken in turn "
-        "across the sizes, of each round's best of "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {_load()}, {priority}, times in ms. "
+        "Cold import and first request: median of fresh interpreters; warm: median over "
+        f"{ROUNDS} rounds, taken in turn across the sizes, of each round's best of "
         + ", ".join(f"{runs} ({size:,} images)" for size, runs in RUNS_PER_ROUND.items())
         + " runs, each followed by its `json.dumps`.\n"
     )
@@ -824,8 +857,6 @@ def main() -> None:
         "(tracemalloc); "
         f"{max_rss_mib:.0f} MiB max RSS of the whole benchmark process."
     )
-
-    cold_start_tables()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from .tokens import HostileTokens
 
 # Small pages: every listing spans several, so that there are many real tokens to harvest and abuse.
 _PAGE_SIZE = 5
+_PROGRESS_EVERY = 2000
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -61,8 +62,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"harvested {len(harvested)} real tokens from walks of every listing", flush=True)
         rng = random.Random(seed)
         tokens = HostileTokens(rng, harvested)
-        gateway = fuzz_gateway(endpoint, rng, tokens, requests=arguments.requests, workers=arguments.workers)
-        handler = fuzz_handler(endpoint, rng, tokens, events=arguments.events)
+        gateway = fuzz_gateway(
+            endpoint,
+            rng,
+            tokens,
+            requests=arguments.requests,
+            workers=arguments.workers,
+            progress_every=_PROGRESS_EVERY,
+        )
+        handler = fuzz_handler(endpoint, rng, tokens, events=arguments.events, progress_every=_PROGRESS_EVERY)
     print(figures_table([gateway, handler]), flush=True)
     failed = any(part.findings for part in (gateway, handler))
     return 1 if failed else 0

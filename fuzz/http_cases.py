@@ -38,6 +38,7 @@ _PATH_MUTATIONS = (
     "/{stage}/images/%C3%A9", "/{stage}/images/" + "a" * 5000, "/", "/{stage}", "/{stage}/",
     "/{stage}/v3/images", "/{stage}/v4/images/custom", "/{stage}/images/custom/extra",
 )  # fmt: skip
+_LATIN_1_PRINTABLE = (*range(0x20, 0x7F), *range(0xA0, 0x100))
 _CONTENT_TYPES = (
     "application/json", "application/json; charset=utf-8", "text/plain", "application/octet-stream",
     "application/x-www-form-urlencoded",
@@ -57,6 +58,26 @@ class Signing(enum.Enum):
     TAMPERED = "changed after signing"
     OTHER_REGION = "scoped to another Region"
     SESSION_TOKEN = "with a session token the key has none of"  # noqa: S105 - a label
+    GARBLED = "Authorization or X-Amz-Date garbled"
+
+
+@dataclass(frozen=True)
+class Garbling:
+    """How a signed header is garbled (drawn with the case, applied once it is signed)."""
+
+    header: str
+    position: float
+    noise: str
+    mode: str
+
+    def apply(self, value: str) -> str:
+        """``value`` truncated, with a character replaced by the noise, or with the noise in front."""
+        at = int(self.position * len(value))
+        if self.mode == "truncate":
+            return value[:at]
+        if self.mode == "replace":
+            return value[:at] + self.noise + value[at + 1 :]
+        return self.noise + value
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,7 @@ class HttpCase:
     body: bytes
     signing: Signing
     mentions: tuple[str, ...]
+    garbling: Garbling | None = None
 
 
 @dataclass(frozen=True)
@@ -158,9 +180,18 @@ class HostileHttp:
         if content_type:
             headers.append(("Content-Type", content_type))
         signing = Signing.VALID
+        garbling = None
         if rng.random() < 0.05:
             signing = rng.choice([signing for signing in Signing if signing is not Signing.VALID])
             kinds.append("signing")
+        if signing is Signing.GARBLED:
+            noise = "".join(chr(rng.choice(_LATIN_1_PRINTABLE)) for _ in range(rng.randrange(1, 6)))
+            garbling = Garbling(
+                rng.choice(["Authorization", "X-Amz-Date"]),
+                rng.random(),
+                noise,
+                rng.choice(["truncate", "replace", "prefix"]),
+            )
         return HttpCase(
             kind="+".join(kinds) or "plain",
             method=method,
@@ -169,6 +200,7 @@ class HostileHttp:
             body=body,
             signing=signing,
             mentions=(path, query, *mentions, *body_mentions, *(value for _, value in headers)),
+            garbling=garbling,
         )
 
     def _parameters(self, kinds: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
@@ -321,6 +353,9 @@ class HostileHttp:
             ("header without a colon", _raw(line, host, b"NoColonHere")),
             ("folded header", _raw(line, host, b"X-Folded: a", b" b")),
             ("NUL in a header", _raw(line, host, b"X-Nul: a\x00b")),
+            ("absolute-form target", _raw(b"GET http://127.0.0.1" + target + b" HTTP/1.1", host)),
+            ("asterisk target", _raw(b"OPTIONS * HTTP/1.1", host)),
+            ("two Host headers", _raw(line, host, b"Host: [::1]")),
         ]
         if rng.random() < 0.03:
             body = b"x" * (10 * 1024 * 1024 + 1)

@@ -53,6 +53,7 @@ class Figures:
     kinds: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    progress_every: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, kind: str, status: int | None, problems: list[tuple[str, str]], request: str) -> None:
@@ -63,6 +64,12 @@ class Figures:
             if status is not None:
                 self.statuses[status] += 1
             self.findings += [Finding(problem, detail, request[:300]) for problem, detail in problems]
+            if self.progress_every and self.sent % self.progress_every == 0:
+                print(
+                    f"  {self.name}: {self.sent:,} sent, {len(self.findings)} findings",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     def count(self, problem: str) -> int:
         """How many findings of kind ``problem`` ("5xx", "not JSON", "leak", "drop", "raised")."""
@@ -122,9 +129,16 @@ def default_recursion_limit() -> Iterator[None]:
 
 
 def fuzz_gateway(
-    endpoint: LocalEndpoint, rng: random.Random, tokens: HostileTokens, *, requests: int, workers: int = 6
+    endpoint: LocalEndpoint,
+    rng: random.Random,
+    tokens: HostileTokens,
+    *,
+    requests: int,
+    workers: int = 6,
+    progress_every: int = 0,
 ) -> Figures:
-    """Send ``requests`` hostile requests to the running ``endpoint`` over HTTP, from ``workers`` clients."""
+    """Send ``requests`` hostile requests to the running ``endpoint`` over HTTP, from ``workers`` clients
+    (printing a progress line to stderr every ``progress_every`` requests, if not 0)."""
     catalog = endpoint.catalog
     seeded = catalog.regions if catalog else (endpoint.region,)
     generator = HostileHttp(
@@ -137,7 +151,7 @@ def fuzz_gateway(
     )
     # Drawn up front, in order, so that a seed always gives the same requests whatever the threads do.
     cases = [generator.next_case() for _ in range(requests)]
-    figures = Figures("local gateway over HTTP")
+    figures = Figures("local gateway over HTTP", progress_every=progress_every)
     client = _GatewayClient(endpoint, figures)
     started = time.monotonic()
     with default_recursion_limit(), ThreadPoolExecutor(workers) as pool:
@@ -191,6 +205,8 @@ class _GatewayClient:
         )
         if case.signing is Signing.TAMPERED:
             target += ("&" if "?" in target else "?") + urlencode({"region": "eu-west-1"}, quote_via=quote)
+        elif case.garbling is not None:
+            signed[case.garbling.header] = case.garbling.apply(signed[case.garbling.header])
         return target, signed
 
     def _send(self, connection: http.client.HTTPConnection, case: HttpCase) -> http.client.HTTPConnection:
@@ -259,7 +275,12 @@ def _raw_exchange(port: int, data: bytes) -> tuple[int, str, bytes]:
 
 
 def fuzz_handler(
-    endpoint: LocalEndpoint, rng: random.Random, tokens: HostileTokens, *, events: int
+    endpoint: LocalEndpoint,
+    rng: random.Random,
+    tokens: HostileTokens,
+    *,
+    events: int,
+    progress_every: int = 0,
 ) -> Figures:
     """Invoke the endpoint's function with ``events`` hostile events, as Lambda would (no gateway)."""
     catalog = endpoint.catalog
@@ -271,7 +292,7 @@ def fuzz_handler(
         seeded_regions=catalog.regions if catalog else (endpoint.region,),
     )
     (function,) = endpoint.gateway.functions.values()
-    figures = Figures("handler events")
+    figures = Figures("handler events", progress_every=progress_every)
     started = time.monotonic()
     with default_recursion_limit():
         for _ in range(events):

@@ -49,7 +49,14 @@ from .acknowledgments import acknowledge_accepted_findings
 from .gateway_responses import add_gateway_responses
 from .log_groups import access_log_format, allow_cloud_watch_logs, encrypted_log_group_name
 from .monitoring import PERIOD, ListImagesMonitoring
-from .options import DEFAULT_LOGGING, DEFAULT_THROTTLING, CustomDomain, ListImagesApiOptions, LoggingOptions
+from .options import (
+    DEFAULT_LOGGING,
+    DEFAULT_MEMORY_SIZE_MB,
+    DEFAULT_THROTTLING,
+    CustomDomain,
+    ListImagesApiOptions,
+    LoggingOptions,
+)
 from .resource_policy import build_resource_policy, unadmitted_grantee_reason
 from .validation import add_allowed_region_rule, validate_options
 
@@ -86,6 +93,8 @@ class ListImagesApi(Construct):
     RUNTIME = lambda_.Runtime.PYTHON_3_14
     ARCHITECTURE = lambda_.Architecture.ARM_64
     HANDLER = "listimages.handler.handle"
+    # The alias API Gateway invokes when provisioned concurrency or SnapStart is on.
+    ALIAS_NAME = "live"
     TIMEOUT = Duration.seconds(25)
     # Caches and tests never ship: they bloat the zip and change the asset hash.
     ASSET_EXCLUDES = (
@@ -112,8 +121,10 @@ class ListImagesApi(Construct):
         stage_name: str = "prod",
         page_size: int = 1000,
         allowed_regions: Sequence[str] = (),
-        memory_size_mb: int = 256,
+        memory_size_mb: int = DEFAULT_MEMORY_SIZE_MB,
         reserved_concurrent_executions: int | None = None,
+        provisioned_concurrency: int | None = None,
+        snap_start: bool = False,
         throttling: apigateway.ThrottleSettings | None = None,
         logging: LoggingOptions = DEFAULT_LOGGING,
         vpc_endpoints: Sequence[ec2.IInterfaceVpcEndpoint] = (),
@@ -137,6 +148,8 @@ class ListImagesApi(Construct):
             allowed_regions=allowed_regions,
             memory_size_mb=memory_size_mb,
             reserved_concurrent_executions=reserved_concurrent_executions,
+            provisioned_concurrency=provisioned_concurrency,
+            snap_start=snap_start,
             throttling=throttling,
             logging=logging,
             vpc_endpoints=vpc_endpoints,
@@ -156,6 +169,8 @@ class ListImagesApi(Construct):
         self.role = self._build_role()
         self.function_policy = self._build_function_policy()
         self.function = self._build_function()
+        # What API Gateway invokes: a published version's alias when Lambda initialises ahead of requests.
+        self.alias = self._build_alias() if provisioned_concurrency or snap_start else None
         self.invoker_role = self._build_invoker_role() if create_invoker_role else None
         self._admitted_principal_arns = self._admitted_principals()
         self.api = self._build_api()
@@ -381,6 +396,7 @@ class ListImagesApi(Construct):
             application_log_level_v2=options.logging.level,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             reserved_concurrent_executions=options.reserved_concurrent_executions,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if options.snap_start else None,
             environment={
                 "LIST_IMAGES_PAGE_SIZE": Tokenization.stringify_number(options.page_size),
                 "LIST_IMAGES_ALLOWED_REGIONS": ",".join(options.allowed_regions),
@@ -394,7 +410,24 @@ class ListImagesApi(Construct):
         cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
         # Created only once its permissions are (CDK does the same for the role's default policy).
         function.node.add_dependency(self.function_policy)
+        if options.snap_start:
+            Annotations.of(function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "The construct publishes the current version behind the alias that API Gateway invokes.",
+            )
         return function
+
+    def _build_alias(self) -> lambda_.Alias:
+        """The alias ``live`` of the function's current published version, with the provisioned
+        concurrency when there is one. Provisioned concurrency and SnapStart apply to published versions
+        only; a deployment that changes the function publishes a new version and moves the alias."""
+        return lambda_.Alias(
+            self,
+            "LiveAlias",
+            alias_name=self.ALIAS_NAME,
+            version=self.function.current_version,
+            provisioned_concurrent_executions=self.options.provisioned_concurrency,
+        )
 
     def _build_invoker_role(self) -> iam.Role:
         return iam.Role(
@@ -463,7 +496,9 @@ class ListImagesApi(Construct):
         validator = self.api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )
-        integration = apigateway.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        integration = apigateway.LambdaIntegration(
+            self.alias or self.function, proxy=True, allow_test_invoke=False
+        )
         query_parameters = {
             f"method.request.querystring.{name}": False for name in ("imageStatus", "region", "nextToken")
         }

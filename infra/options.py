@@ -24,6 +24,7 @@ from aws_cdk import aws_sns as sns
 
 __all__ = [
     "DEFAULT_LOGGING",
+    "DEFAULT_MEMORY_SIZE_MB",
     "DEFAULT_THROTTLING",
     "CustomDomain",
     "ListImagesApiOptions",
@@ -31,6 +32,8 @@ __all__ = [
     "MonitoringOptions",
 ]
 
+# One vCPU: the smallest size whose cold start is within 10% of one vCPU's (docs/benchmark.md).
+DEFAULT_MEMORY_SIZE_MB = 1769
 # Stage-wide steady requests per second and burst, used for whatever a ThrottleSettings leaves unset.
 DEFAULT_THROTTLING = apigateway.ThrottleSettings(rate_limit=10, burst_limit=20)
 
@@ -104,9 +107,20 @@ class ListImagesApiOptions:
         Regions callers may list; empty means every Region of the partition. Enforced by the
         runtime (``LIST_IMAGES_ALLOWED_REGIONS``) and by IAM (``aws:RequestedRegion``).
     memory_size_mb:
-        Function memory in MB.
+        Function memory in MB; Lambda gives CPU in proportion, one vCPU at 1,769 MB. The default,
+        ``DEFAULT_MEMORY_SIZE_MB`` (1,769), is the smallest size whose cold start is within 10% of one
+        vCPU's (docs/benchmark.md, "The default memory").
     reserved_concurrent_executions:
         Reserved concurrency of the function, at least 1; None (default) reserves none.
+    provisioned_concurrency:
+        Execution environments Lambda keeps initialised (provisioned concurrency, billed while
+        configured), at least 1; their init creates the AWS clients, so no request waits for a cold
+        start. API Gateway then invokes the alias ``live`` of the published version. None (default): none.
+    snap_start:
+        Lambda SnapStart on published versions: a new execution environment resumes from a snapshot taken
+        after init (AWS clients created) instead of running it. API Gateway then invokes the alias
+        ``live`` of the published version. Lambda bills caching and restores; not with
+        ``provisioned_concurrency``, and not in every Region (docs/construct.md).
     throttling:
         Stage-wide steady-state requests per second and burst; what it leaves unset (or all of it,
         when None) is ``DEFAULT_THROTTLING``: 10 requests per second, burst 20.
@@ -138,8 +152,10 @@ class ListImagesApiOptions:
     stage_name: str = "prod"
     page_size: int = 1000
     allowed_regions: Sequence[str] = ()
-    memory_size_mb: int = 256
+    memory_size_mb: int = DEFAULT_MEMORY_SIZE_MB
     reserved_concurrent_executions: int | None = None
+    provisioned_concurrency: int | None = None
+    snap_start: bool = False
     throttling: apigateway.ThrottleSettings | None = None
     logging: LoggingOptions = DEFAULT_LOGGING
     vpc_endpoints: Sequence[ec2.IInterfaceVpcEndpoint] = ()

@@ -54,12 +54,32 @@ def validate_options(options: ListImagesApiOptions, *, stack: Stack, timeout_sec
             f"reserved_concurrent_executions must be None (no reservation) or at least 1, got {reserved}: "
             "0 would throttle every invocation, so the API could only answer errors"
         )
+    _check_initialised_ahead(options)
     _check_throttling(options)
     _check_list("vpc_endpoints", options.vpc_endpoints)
     _check_allowed_regions(options.allowed_regions, stack.region)
     _check_principal_arns(options.allowed_principal_arns, known_partition(stack))
     if options.domain is not None:
         _check_domain(options.domain, private=bool(options.vpc_endpoints))
+
+
+def _check_initialised_ahead(options: ListImagesApiOptions) -> None:
+    """Provisioned concurrency: at least 1, within the reserved concurrency; never with SnapStart."""
+    provisioned, reserved = options.provisioned_concurrency, options.reserved_concurrent_executions
+    if provisioned is None or not _known(provisioned):
+        return
+    if provisioned < 1:
+        raise ValueError(f"provisioned_concurrency must be None (none) or at least 1, got {provisioned}")
+    if options.snap_start:
+        raise ValueError(
+            "snap_start and provisioned_concurrency cannot both be on: Lambda does not support SnapStart "
+            "with provisioned concurrency; choose one"
+        )
+    if reserved is not None and _known(reserved) and provisioned > reserved:
+        raise ValueError(
+            f"provisioned_concurrency ({provisioned}) cannot exceed reserved_concurrent_executions "
+            f"({reserved}): Lambda provisions within the function's reserved concurrency"
+        )
 
 
 def add_allowed_region_rule(scope: Construct, allowed_regions: Sequence[str]) -> None:

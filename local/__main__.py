@@ -254,8 +254,8 @@ def _configure_logging() -> None:
     logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
-def _wait_for_stop() -> None:
-    """Block until Ctrl-C (SIGINT) or SIGTERM."""
+def _stop_on_signals() -> threading.Event:
+    """Return an event that Ctrl-C (SIGINT) or SIGTERM sets, from now on."""
     stop = threading.Event()
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:
@@ -263,7 +263,7 @@ def _wait_for_stop() -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    stop.wait()
+    return stop
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -306,8 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"python -m local: {error}", file=sys.stderr)
         return _EXIT_FAILURE
     try:
+        # Handlers first: a Ctrl-C as soon as "Press Ctrl-C" shows must stop cleanly, not with a traceback.
+        stop = _stop_on_signals()
         print(_banner(endpoint, page_size, arguments.verify_sigv4), flush=True)
-        _wait_for_stop()
+        stop.wait()
     finally:
         endpoint.stop()
     print("Stopped.", flush=True)

@@ -106,8 +106,9 @@ CONFIGURATIONS: dict[str, Configuration] = {
         allowed_regions=["us-east-1", "eu-west-1"],
         logging=LoggingOptions(encryption_key=kms.Key.from_key_arn(stack, "LogKey", KEY_ARN)),
     ),
-    # Stage and function options away from their defaults, execution logging on (stage name: see the
-    # two-instance test; a renamed stage would rename the acknowledged construct paths the docs list).
+    # Stage and function options away from their defaults, execution logging on, provisioned concurrency
+    # (stage name: see the two-instance test; a renamed stage would rename the acknowledged construct paths
+    # the docs list).
     "tuned_logging": lambda stack: ListImagesApiOptions(
         throttling=apigateway.ThrottleSettings(rate_limit=3.5, burst_limit=7),
         logging=LoggingOptions(
@@ -117,7 +118,10 @@ CONFIGURATIONS: dict[str, Configuration] = {
         page_size=50,
         memory_size_mb=512,
         reserved_concurrent_executions=5,
+        provisioned_concurrency=2,
     ),
+    # SnapStart: the function's published version behind the alias API Gateway invokes.
+    "snap_start": lambda stack: ListImagesApiOptions(snap_start=True),
 }
 
 

@@ -98,8 +98,9 @@ def _query_of_map(parameters: Any) -> _Query:
 def _query_of(event: Mapping[str, Any], *, is_v2: bool) -> _Query:
     """The query parameters of an event, with the names given more than once.
 
-    API Gateway decodes the names and values of both events' maps (``image%53tatus`` is ``imageStatus``, as
-    SigV4's canonical query has it), so a name given twice in two spellings is found repeated.
+    Names and values come out percent-decoded (API Gateway decodes the v1 maps; v2's raw query string is
+    decoded here): ``image%53tatus`` is ``imageStatus``, as in SigV4's canonical query, so a name given twice
+    in two spellings is found repeated.
     """
     if is_v2:
         # v2's queryStringParameters joins repeated values with commas, which a value may also hold; the raw

@@ -94,6 +94,14 @@ class RegionRules:
     partition: Partition
     allow_list: frozenset[str] | None
 
+    @property
+    def region_count(self) -> int:
+        """How many Regions requests may name: the allow-list's, else the partition's known ones. (Names of
+        the partition's pattern that botocore does not know yet are accepted too, but not counted.)"""
+        if self.allow_list is not None:
+            return len(self.allow_list)
+        return sum(1 for name in self.partition.known_regions if not name.endswith("-global"))
+
     def resolve(self, requested: str | None) -> str:
         """``requested`` if it is valid, the home Region if it is absent or empty; else InvalidRegionError."""
         region = self.home if requested is None or requested == "" else requested

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -104,16 +105,45 @@ def create_botocore_client(service: str, region: str) -> Any:
     return session_for(service).create_client(service, region_name=region, config=_client_config())
 
 
-# A botocore client holds over 1 MB; the Region comes from the caller, so the cache must not grow with it.
-MAX_CACHED_CLIENTS = 16
+# Measured (bench/client_cache.py): once the first client of a service exists, each further client holds
+# ~0.13 MiB (~5 ms of CPU to create) with the trimmed models, ~0.8 MiB (~25 ms) with botocore's full models,
+# the fallback. The bound counts the fallback's figure, rounded up, so that the fallback fits too. Besides
+# its clients the function needs at most ~64 MiB (interpreter, botocore, the models, a page being built).
+CLIENT_MEMORY_MIB = 1
+BASELINE_MEMORY_MIB = 64
+MEMORY_SIZE_VARIABLE = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
+# A floor for a very small memory size (the formula gives Lambda's smallest, 128 MB, 32 clients).
+MIN_CACHED_CLIENTS = 16
+
+
+def client_capacity(region_count: int, memory_mb: int | None) -> int:
+    """How many clients the cache keeps: one per service for each of ``region_count`` Regions, so that a
+    caller going round every Region never re-creates one, within half the memory the function has beyond its
+    baseline (``memory_mb``; None: not in Lambda, no memory limit)."""
+    wanted = len(OPERATION_BY_SERVICE) * region_count
+    if memory_mb is None:
+        return max(wanted, 1)
+    affordable = (memory_mb - BASELINE_MEMORY_MIB) // 2 // CLIENT_MEMORY_MIB
+    return min(wanted, max(affordable, MIN_CACHED_CLIENTS))
+
+
+def deployment_client_capacity() -> int:
+    """``client_capacity`` for the Regions this deployment serves and the function's memory size."""
+    memory = os.environ.get(MEMORY_SIZE_VARIABLE, "")
+    return client_capacity(region_rules().region_count, int(memory) if memory.isdigit() else None)
 
 
 class AwsClients:
     """Clients created once per container and (service, Region), the least recently used dropped beyond
-    ``max_cached``; tests swap the factory or stub a client."""
+    ``max_cached`` (default: ``deployment_client_capacity()``, read when a client is created); tests swap the
+    factory or stub a client.
+
+    The Region comes from the caller, and without an allow-list any name of the partition's pattern is one:
+    the cache must stay bounded however many names callers send.
+    """
 
     def __init__(
-        self, factory: ClientFactory = create_botocore_client, max_cached: int = MAX_CACHED_CLIENTS
+        self, factory: ClientFactory = create_botocore_client, max_cached: int | None = None
     ) -> None:
         self._factory = factory
         self._max_cached = max_cached
@@ -125,7 +155,8 @@ class AwsClients:
         client = self._cache.get(key)
         if client is None:
             client = self._cache[key] = self._factory(service, region)
-            if len(self._cache) > self._max_cached:
+            capacity = deployment_client_capacity() if self._max_cached is None else self._max_cached
+            while len(self._cache) > capacity:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(key)

@@ -61,8 +61,14 @@ def boundary_config() -> Template:
 
 @pytest.fixture(scope="session")
 def tuned_config() -> Template:
-    """Stage and function options away from their defaults, execution logging on."""
+    """Stage and function options away from their defaults, execution logging on, provisioned concurrency."""
     return _template("tuned_logging")
+
+
+@pytest.fixture(scope="session")
+def snap_start_config() -> Template:
+    """SnapStart on the function's published version."""
+    return _template("snap_start")
 
 
 def resources_of_type(template: Template, resource_type: str) -> dict[str, Any]:

@@ -76,6 +76,23 @@ def test_cdk_json_typed_context_is_accepted() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ({"list-images:provisioned-concurrency": "2"}, ListImagesApiOptions(provisioned_concurrency=2)),
+        ({"list-images:provisioned-concurrency": 2}, ListImagesApiOptions(provisioned_concurrency=2)),
+        ({"list-images:snap-start": "true"}, ListImagesApiOptions(snap_start=True)),
+        ({"list-images:snap-start": False}, ListImagesApiOptions(snap_start=False)),
+        ({"list-images:memory-size-mb": "1024"}, ListImagesApiOptions(memory_size_mb=1024)),
+    ],
+)
+def test_the_init_ahead_and_memory_keys_set_their_options(
+    context: Mapping[str, object], expected: ListImagesApiOptions
+) -> None:
+    # given a provisioned-concurrency, SnapStart or memory key (-c string or cdk.json JSON); then its option
+    assert _options(context) == expected
+
+
 def test_arns_from_context_become_references_imported_into_the_stack() -> None:
     # given ARNs and ids of existing resources in context
     stack = _stack(
@@ -155,6 +172,8 @@ def test_an_incomplete_custom_domain_is_refused(context: dict[str, object], mess
         ("list-images:page-size", True, "list-images:page-size: expected an integer, got True"),
         ("list-images:throttling-rate-limit", "fast", "list-images:throttling-rate-limit: expected a number"),
         ("list-images:log-level", "LOUD", "list-images:log-level: expected a Lambda application log level"),
+        ("list-images:snap-start", "on", "list-images:snap-start: expected true or false, got 'on'"),
+        ("list-images:provisioned-concurrency", 1.5, "provisioned-concurrency: expected an integer"),
     ],
 )
 def test_bad_context_values_fail_naming_the_key_and_the_expected_type(

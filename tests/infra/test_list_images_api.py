@@ -411,13 +411,95 @@ def test_stage_options_are_configurable(tuned_config: Template) -> None:
 def test_function_runtime_architecture_memory_and_tracing(default_config: Template) -> None:
     # given the default template; when the function is read
     function = _function(default_config)
-    # then it runs the newest Python on ARM64 with 256 MB, active tracing, and the agreed handler
+    # then it runs the newest Python on ARM64 with one vCPU's 1,769 MB (docs/benchmark.md, "The default
+    # memory"), active tracing, and the agreed handler
     assert function["Runtime"] == "python3.14"
     assert function["Architectures"] == ["arm64"]
-    assert function["MemorySize"] == 256
+    assert function["MemorySize"] == 1769
     assert function["TracingConfig"] == {"Mode": "Active"}
     assert function["Handler"] == "listimages.handler.handle"
     assert "ReservedConcurrentExecutions" not in function
+
+
+def _referenced_ids(value: Any) -> set[str]:
+    """Logical ids that ``value`` refers to (``Ref`` and ``Fn::GetAtt``), however deeply nested."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return {value["Ref"]}
+        if "Fn::GetAtt" in value:
+            return {value["Fn::GetAtt"][0]}
+        return set().union(*map(_referenced_ids, value.values()))
+    if isinstance(value, list):
+        return set().union(*map(_referenced_ids, value))
+    return set()
+
+
+def _invoked_target(template: Template) -> set[str]:
+    """The Lambda functions and aliases the methods' integrations and the Lambda permissions point at."""
+    lambdas = {
+        *resources_of_type(template, "AWS::Lambda::Function"),
+        *resources_of_type(template, "AWS::Lambda::Alias"),
+    }
+    integrations = [props["Integration"]["Uri"] for _, props in _method_paths(template).values()]
+    permissions = [
+        p["Properties"]["FunctionName"]
+        for p in resources_of_type(template, "AWS::Lambda::Permission").values()
+    ]
+    return _referenced_ids([*integrations, *permissions]) & lambdas
+
+
+def test_by_default_api_gateway_invokes_the_function_itself_no_version_no_alias(
+    default_config: Template,
+) -> None:
+    # given the default template (neither provisioned concurrency nor SnapStart)
+    function_id = next(iter(resources_of_type(default_config, "AWS::Lambda::Function")))
+    # then no version is published, there is no alias, and the integrations and permissions name the function
+    assert resources_of_type(default_config, "AWS::Lambda::Version") == {}
+    assert resources_of_type(default_config, "AWS::Lambda::Alias") == {}
+    assert "SnapStart" not in _function(default_config)
+    assert _invoked_target(default_config) == {function_id}
+
+
+def _live_alias(template: Template) -> tuple[str, dict[str, Any]]:
+    (alias_id, alias), *others = resources_of_type(template, "AWS::Lambda::Alias").items()
+    assert others == []
+    (version_id, version), *others = resources_of_type(template, "AWS::Lambda::Version").items()
+    assert others == []
+    function_id = next(iter(resources_of_type(template, "AWS::Lambda::Function")))
+    # the alias "live" points at the function's published version
+    assert alias["Properties"]["Name"] == "live"
+    assert alias["Properties"]["FunctionName"] == {"Ref": function_id}
+    assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+    assert version["Properties"]["FunctionName"] == {"Ref": function_id}
+    return alias_id, alias["Properties"]
+
+
+def test_provisioned_concurrency_keeps_environments_of_the_published_version_behind_the_alias(
+    tuned_config: Template,
+) -> None:
+    # given provisioned concurrency 2 (the tuned configuration)
+    alias_id, alias = _live_alias(tuned_config)
+    # then the alias carries it, API Gateway invokes the alias, and SnapStart stays off
+    assert alias["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
+    assert _invoked_target(tuned_config) == {alias_id}
+    assert "SnapStart" not in _function(tuned_config)
+
+
+def test_snap_start_applies_to_published_versions_behind_the_alias(snap_start_config: Template) -> None:
+    # given SnapStart on
+    alias_id, alias = _live_alias(snap_start_config)
+    # then the function snapshots its published versions, API Gateway invokes the alias, nothing provisioned
+    assert _function(snap_start_config)["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert "ProvisionedConcurrencyConfig" not in alias
+    assert _invoked_target(snap_start_config) == {alias_id}
+
+
+def test_snap_start_leaves_no_warning_to_acknowledge() -> None:
+    # given SnapStart on; when the stack's warnings are read
+    stack = synthesize_configuration("snap_start").stack
+    warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("SnapStart"))
+    # then CDK's "publish a version" reminder is acknowledged: the construct publishes one
+    assert warnings == []
 
 
 def test_function_timeout_is_below_the_api_gateway_limit(default_config: Template) -> None:
@@ -992,6 +1074,15 @@ def test_unauthenticated_opt_in_removes_auth_and_warns_loudly() -> None:
         ({"throttling": aws_apigateway.ThrottleSettings(burst_limit=-1)}, "throttling burst_limit"),
         ({"reserved_concurrent_executions": 0}, r"at least 1, got 0: 0 would throttle every invocation"),
         ({"reserved_concurrent_executions": -1}, "reserved_concurrent_executions"),
+        ({"provisioned_concurrency": 0}, "provisioned_concurrency must be None"),
+        (
+            {"provisioned_concurrency": 2, "snap_start": True},
+            "Lambda does not support SnapStart with provisioned concurrency",
+        ),
+        (
+            {"provisioned_concurrency": 3, "reserved_concurrent_executions": 2},
+            r"provisioned_concurrency \(3\) cannot exceed reserved_concurrent_executions \(2\)",
+        ),
         ({"allowed_principal_arns": ["arn:aws:iam::123456789012:role/*"]}, "no wildcards"),
         ({"allowed_principal_arns": ["arn:aws:iam::123456789012:group/Builders"]}, "not a role, user or"),
     ],

@@ -19,17 +19,25 @@ from tests.synth_support import synth_template
 
 # A sha256 asset hash (S3Key "<hash>.zip", asset metadata, ...) wherever it appears.
 ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
-# API Gateway deployments get a content hash appended to their logical id on every API change.
-DEPLOYMENT_SUFFIX = re.compile(r"^(?P<stem>.+Deployment[0-9A-F]{8})[0-9a-f]{32}$")
+# API Gateway deployments get a content hash appended to their logical id on every API change, and a
+# function's published version (current_version) one of the function's code and configuration.
+CONTENT_HASH_SUFFIXES = {
+    "AWS::ApiGateway::Deployment": (
+        re.compile(r"^(?P<stem>.+Deployment[0-9A-F]{8})[0-9a-f]{32}$"),
+        "deployment",
+    ),
+    "AWS::Lambda::Version": (re.compile(r"^(?P<stem>.+CurrentVersion[0-9A-F]{8})[0-9a-f]{32}$"), "version"),
+}
 
 
 def masked(template: dict[str, Any]) -> dict[str, Any]:
     """The template with volatile hashes replaced by stable placeholders, everywhere they occur."""
     text = json.dumps(template, sort_keys=True)
     for logical_id, resource in template["Resources"].items():
-        match = DEPLOYMENT_SUFFIX.match(logical_id)
-        if resource["Type"] == "AWS::ApiGateway::Deployment" and match:
-            text = text.replace(logical_id, f"{match['stem']}<deployment-hash>")
+        suffix, name = CONTENT_HASH_SUFFIXES.get(resource["Type"], (None, ""))
+        match = suffix.match(logical_id) if suffix else None
+        if match:
+            text = text.replace(logical_id, f"{match['stem']}<{name}-hash>")
     result: dict[str, Any] = json.loads(ASSET_HASH.sub("<asset-hash>", text))
     return result
 
@@ -45,18 +53,22 @@ def test_template_matches_snapshot(synthesized: Any, json_snapshot: SnapshotAsse
     assert masked(synthesized.template) == json_snapshot
 
 
+@pytest.mark.parametrize("options", [None, {"snap_start": True}], ids=["default", "published_version"])
 def test_masking_hides_runtime_code_changes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, default_template: dict[str, Any]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any] | None
 ) -> None:
-    # given a different Lambda asset (changed runtime code)
+    # given a template, and one with a different Lambda asset (changed runtime code); with a published
+    # version too, whose logical id hashes the code
+    original = synth_template(options)
     (tmp_path / "listimages").mkdir()
     (tmp_path / "listimages" / "handler.py").write_text("def handle(event, context):\n    return {}\n")
     monkeypatch.setattr(list_images_api, "runtime_asset_dir", lambda: tmp_path)
     # when synthesized
-    changed = synth_template()
-    # then the raw code keys differ but the masked templates (what the snapshot sees) are equal
-    assert _code_key(changed) != _code_key(default_template)
-    assert masked(changed) == masked(default_template)
+    changed = synth_template(options)
+    # then the raw templates differ but the masked ones (what the snapshot sees) are equal
+    assert _code_key(changed) != _code_key(original)
+    assert changed != original
+    assert masked(changed) == masked(original)
 
 
 def test_masking_keeps_real_changes_visible(default_template: dict[str, Any]) -> None:

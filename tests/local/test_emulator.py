@@ -109,13 +109,16 @@ def test_a_region_moto_does_not_serve_is_not_enabled_for_the_account(
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
 
 
-def test_a_forged_cloudformation_next_token_is_a_validation_error(emulated_aws: EmulatedAws) -> None:
-    # given: a NextToken moto never issued (moto fails with a ValueError, a 500)
+@pytest.mark.parametrize("token", ["forged-continuation-token", "\u00e9\u0000\ud7ff<&>"], ids=["text", "nul"])
+def test_a_forged_cloudformation_next_token_is_a_validation_error(
+    emulated_aws: EmulatedAws, token: str
+) -> None:
+    # given: a NextToken moto never issued (moto fails with a ValueError, a 500), plain or holding a NUL
     client = _client(emulated_aws, "cloudformation", "us-west-2")
 
-    # when/then: AWS's validation error
+    # when/then: AWS's validation error, a well-formed answer whatever the token held
     with pytest.raises(ClientError) as raised:
-        client.describe_stacks(NextToken="forged-continuation-token")
+        client.describe_stacks(NextToken=token)
     error = raised.value.response["Error"]
     assert error["Code"] == "ValidationError"
     assert "NextToken" in error["Message"]

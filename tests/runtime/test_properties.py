@@ -1,6 +1,7 @@
 """Property tests: over arbitrary query strings, bodies, tokens and event shapes, the handler never answers
 a 5xx, never raises, and every error body is ``{"message": str}`` (checked in ``invoke``, together with the
-OpenAPI document). AWS is the in-memory fake, so thousands of examples take seconds."""
+OpenAPI document). AWS is the in-memory fake, so thousands of examples take seconds. The handler runs with the
+interpreter's default recursion limit, as in Lambda. (test_hostile_events.py aims at hostile input.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from hypothesis import strategies as st
 from listimages import sources
 from listimages.tokens import Cursor, encode_token, resume_digest
 
-from tests.runtime.support import FakeAws, ami, invoke, stack, v1_event, v2_event
+from tests.runtime.support import (
+    Answer,
+    FakeAws,
+    ami,
+    interpreter_recursion_limit,
+    invoke,
+    stack,
+    v1_event,
+    v2_event,
+)
 
 EXAMPLES = settings(
     max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
@@ -99,8 +109,14 @@ def _install_fake_aws() -> None:
     sources.clients.use_factory(aws.factory)
 
 
+def _invoke_with_lambdas_recursion_limit(event: dict[str, Any]) -> Answer:
+    # hypothesis raises the recursion limit while a test runs; Lambda has the interpreter's default
+    with interpreter_recursion_limit():
+        return invoke(event)
+
+
 def _assert_not_a_server_error(event: dict[str, Any]) -> None:
-    answer = invoke(event)
+    answer = _invoke_with_lambdas_recursion_limit(event)
     assert answer.status < 500, answer.body
     if answer.status == 200:
         assert isinstance(answer.body["images"], list)
@@ -143,7 +159,9 @@ def test_requests_never_get_a_server_error(
 def test_any_token_is_a_page_or_an_invalid_token_400(image_status: str, region: str, token: str) -> None:
     _install_fake_aws()
 
-    answer = invoke(v1_event({"imageStatus": image_status, "region": region, "nextToken": token}))
+    answer = _invoke_with_lambdas_recursion_limit(
+        v1_event({"imageStatus": image_status, "region": region, "nextToken": token})
+    )
 
     assert answer.status in (200, 400)
     if answer.status == 400:

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 from listimages import sources
+from listimages.regions import region_rules
 from listimages.sources import (
     CONNECT_TIMEOUT_SECONDS,
     MAX_ATTEMPTS,
-    MAX_CACHED_CLIENTS,
+    MEMORY_SIZE_VARIABLE,
     READ_TIMEOUT_SECONDS,
     AwsClients,
+    client_capacity,
 )
 
 
@@ -90,26 +92,101 @@ def test_the_cache_keeps_a_bounded_number_of_clients_dropping_the_least_recently
     assert created == ["us-east-1", "eu-west-1", "ap-south-1", "eu-west-1"]
 
 
-def test_the_cache_is_bounded_by_default() -> None:
-    # Given the default bound (a botocore client holds over 1 MB; callers choose the Region)
-    assert 2 * 4 <= MAX_CACHED_CLIENTS <= 32
-    created: list[str] = []
+class CountingFactory:
+    """A client factory that records what it created."""
 
-    def factory(service: str, region: str) -> object:
-        created.append(region)
+    def __init__(self) -> None:
+        self.created: list[tuple[str, str]] = []
+
+    def __call__(self, service: str, region: str) -> object:
+        self.created.append((service, region))
         return object()
 
+
+def _go_round(clients: AwsClients, regions: list[str], times: int = 2) -> None:
+    for _ in range(times):
+        for region in regions:
+            clients.get("ec2", region)
+            clients.get("cloudformation", region)
+
+
+@pytest.mark.parametrize(
+    ("region_count", "memory_mb", "capacity"),
+    [
+        (36, None, 72),  # not in Lambda: every Region, both services
+        (36, 256, 72),  # the construct's default memory affords them all: (256 - 64) / 2 = 96
+        (36, 128, 32),  # Lambda's smallest affords (128 - 64) / 2 = 32
+        (2, 128, 4),  # an allow-list of two Regions: its four clients
+        (36, 80, 16),  # never fewer than 16
+    ],
+)
+def test_the_capacity_is_every_region_served_within_half_the_spare_memory(
+    region_count: int, memory_mb: int | None, capacity: int
+) -> None:
+    assert client_capacity(region_count, memory_mb) == capacity
+
+
+@pytest.mark.parametrize("memory", [None, "256"])
+def test_a_caller_going_round_every_region_of_the_partition_creates_each_client_once(
+    monkeypatch: pytest.MonkeyPatch, memory: str | None
+) -> None:
+    # Given no allow-list, and no memory limit or the construct's default (issue 11: more than 16 Regions
+    # in turn re-created a client on every request, 3.3x the CPU)
+    if memory is None:
+        monkeypatch.delenv(MEMORY_SIZE_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(MEMORY_SIZE_VARIABLE, memory)
+    regions = sorted(name for name in region_rules().partition.known_regions if not name.endswith("-global"))
+    assert len(regions) > 16
+    factory = CountingFactory()
     clients = AwsClients(factory)
-    regions = [f"us-probe{n}-1" for n in range(3 * MAX_CACHED_CLIENTS)]
 
-    # When many Regions are asked for, then the most recent ones again
-    for region in regions:
+    # When a caller goes round every Region of the partition, for both services, twice
+    _go_round(clients, regions)
+
+    # Then each client was created once
+    assert len(factory.created) == len(set(factory.created)) == 2 * len(regions)
+
+
+def test_with_an_allow_list_every_allowed_region_stays_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an allow-list of twelve Regions (24 clients) and Lambda's smallest memory size
+    regions = sorted(name for name in region_rules().partition.known_regions if "-" in name)[:12]
+    monkeypatch.setenv("LIST_IMAGES_ALLOWED_REGIONS", ",".join(regions))
+    monkeypatch.setenv(MEMORY_SIZE_VARIABLE, "128")
+    factory = CountingFactory()
+    clients = AwsClients(factory)
+
+    # When a caller goes round them twice, then each client was created once
+    _go_round(clients, regions)
+    assert len(factory.created) == 24
+
+
+@pytest.mark.parametrize(("memory", "capacity"), [("128", 32), (None, 72)])
+def test_the_cache_stays_bounded_whatever_region_names_callers_send(
+    monkeypatch: pytest.MonkeyPatch, memory: str | None, capacity: int
+) -> None:
+    # Given no allow-list: any name of the partition's pattern is accepted, botocore knows it or not
+    if memory is None:
+        monkeypatch.delenv(MEMORY_SIZE_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(MEMORY_SIZE_VARIABLE, memory)
+    factory = CountingFactory()
+    clients = AwsClients(factory)
+    made_up = [f"us-probe{n}-1" for n in range(3 * capacity)]
+
+    # When many made-up Regions are asked for, then the most recent ones again
+    for region in made_up:
         clients.get("ec2", region)
-    for region in regions[-MAX_CACHED_CLIENTS:]:
+    for region in made_up[-capacity:]:
         clients.get("ec2", region)
 
-    # Then only the most recent MAX_CACHED_CLIENTS were kept: asking for them again created nothing
-    assert created == regions
+    # Then only the most recent `capacity` were kept: asking for them again created nothing
+    assert [region for _, region in factory.created] == made_up
+    # and one more evicts the oldest of them
+    clients.get("ec2", made_up[-capacity])
+    clients.get("ec2", "us-probe-new-1")
+    clients.get("ec2", made_up[-capacity + 1])
+    assert [region for _, region in factory.created][-2:] == ["us-probe-new-1", made_up[-capacity + 1]]
 
 
 def test_the_home_region_clients_can_be_created_ahead_of_the_first_request(
