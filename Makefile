@@ -67,7 +67,7 @@ deploy: setup
 ## Once per account and Region before the first deploy (the stack ships its code as a CDK asset). The CLI
 ## runs app.py even to bootstrap, so it runs here, where .venv/bin is on the PATH.
 bootstrap: setup
-	@$(PY) scripts/check_deploy_credentials.py $(ARGS)
+	@$(PY) scripts/check_deploy_credentials.py --make-target bootstrap $(ARGS)
 	$(CDK) bootstrap $(ARGS)
 
 ## The deploy proof without an AWS account: bootstrap, deploy, update, destroy on moto (also in `make test`).

@@ -20,8 +20,11 @@ from typing import Any
 LOCALHOST = "127.0.0.1"
 #: Connections served at once (each holds a thread); more are answered ``overloaded`` and closed.
 DEFAULT_MAX_CONNECTIONS = 128
-# How long, and how much, a closing connection reads and discards of what the client is still sending.
-_LINGER_SECONDS = 1.0
+# How a closing connection reads and discards what the client is still sending: until the client is silent
+# for a second, at most 10 s and 32 MB in all (an upload of 10 MB + 1 takes longer than a second on a busy
+# machine).
+_LINGER_IDLE_SECONDS = 1.0
+_LINGER_MAX_SECONDS = 10.0
 _LINGER_BYTES = 32 * 1024 * 1024
 _LISTEN_BACKLOG = 128
 _log = logging.getLogger(__name__)
@@ -203,14 +206,14 @@ def _discard_available(connection: socket.socket) -> None:
 
 
 def _linger(connection: socket.socket) -> None:
-    """Discard the client's input until it closes, for at most _LINGER_SECONDS and _LINGER_BYTES."""
-    deadline = time.monotonic() + _LINGER_SECONDS
+    """Discard the client's input until it closes or goes silent (see _LINGER_IDLE_SECONDS and the caps)."""
+    deadline = time.monotonic() + _LINGER_MAX_SECONDS
     discarded = 0
     while discarded < _LINGER_BYTES:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return
-        connection.settimeout(remaining)
+        connection.settimeout(min(remaining, _LINGER_IDLE_SECONDS))
         try:
             chunk = connection.recv(65536)
         except TimeoutError:

@@ -1,12 +1,13 @@
-"""`make deploy` runs this before synthesizing: are there AWS credentials for the CDK CLI to deploy with?
+"""`make deploy` (and `make bootstrap`) run this before synthesizing: are there AWS credentials for the CDK
+CLI to deploy with?
 
 Without it, a missing credential or profile shows only after a 15 s synth, as CDK's "Unable to resolve
 AWS account to use", which never says that credentials are missing. This asks botocore's credential
 chain (the one the AWS CLI uses: environment, profile, SSO, roles, credential_process, container and
 instance roles) and says in one line what it found, or what it looked at and how to fix it.
 
-Usage: ``python scripts/check_deploy_credentials.py [CDK DEPLOY ARGUMENTS]`` (only ``--profile`` is read).
-Exit status 0 when credentials are found, 1 when not.
+Usage: ``python scripts/check_deploy_credentials.py [--make-target bootstrap] [CDK ARGUMENTS]`` (of the
+CDK CLI's arguments, only ``--profile`` is read). Exit status 0 when credentials are found, 1 when not.
 """
 
 from __future__ import annotations
@@ -108,12 +109,14 @@ def main(argv: Sequence[str] | None = None, *, session: botocore.session.Session
     """Check; print the outcome (stdout when found, stderr when not); return the exit status."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--profile")
+    # Which `make` target runs the check, to name it in the message.
+    parser.add_argument("--make-target", default="deploy")
     arguments, _ = parser.parse_known_args(argv)
     outcome = check_credentials(session or botocore.session.Session(), profile=arguments.profile)
     if outcome.found:
         print(outcome.line, flush=True)
         return 0
-    print(f"make deploy: {outcome.line}", file=sys.stderr)
+    print(f"make {arguments.make_target}: {outcome.line}", file=sys.stderr)
     return 1
 
 

@@ -38,13 +38,11 @@ def _offline_cli_environment(tmp_path: Path) -> dict[str, str]:
     return environment
 
 
-@pytest.mark.slow
-def test_cdk_synth_with_the_repo_cdk_json(tmp_path: Path) -> None:
-    # given the pinned CLI, the repo's cdk.json and an output dir outside the repo
-    output = tmp_path / "cdk.out"
-    # when `cdk synth` runs (app.py registers the nag packs, so any finding would fail it)
+def _synth_with_cli(tmp_path: Path, output: Path, context: list[str] | None = None) -> dict[str, Any]:
+    """Run the pinned CLI's `cdk synth` (with ``-c`` values); assert it succeeded; the stack's template."""
     result = subprocess.run(
-        [str(CDK_CLI), "synth", "--no-notices", "--quiet", "--output", str(output)],
+        [str(CDK_CLI), "synth", "--no-notices", "--quiet", "--output", str(output)]
+        + [argument for value in context or [] for argument in ("-c", value)],
         cwd=REPO_ROOT,
         env=_offline_cli_environment(tmp_path),
         capture_output=True,
@@ -52,9 +50,18 @@ def test_cdk_synth_with_the_repo_cdk_json(tmp_path: Path) -> None:
         timeout=300,
         check=False,
     )
-    # then it succeeds and writes the stack's template
     assert result.returncode == 0, result.stderr[-4000:]
-    template = json.loads((output / "ListImagesStack.template.json").read_text())
+    template: dict[str, Any] = json.loads((output / "ListImagesStack.template.json").read_text())
+    return template
+
+
+@pytest.mark.slow
+def test_cdk_synth_with_the_repo_cdk_json(tmp_path: Path) -> None:
+    # given the pinned CLI, the repo's cdk.json and an output dir outside the repo
+    output = tmp_path / "cdk.out"
+    # when `cdk synth` runs (app.py registers the nag packs, so any finding would fail it)
+    # then it succeeds and writes the stack's template
+    template = _synth_with_cli(tmp_path, output)
     methods = [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"]
     assert {m["Properties"]["AuthorizationType"] for m in methods} == {"AWS_IAM"}
     assert len(methods) == 2
@@ -79,19 +86,8 @@ def test_cdk_synth_with_alarms_dashboard_and_alarm_email(tmp_path: Path) -> None
         "list-images:alarm-email=ops@example.com",
     ]
     # when `cdk synth` runs with them (the three nag packs are enforced by app.py)
-    result = subprocess.run(
-        [str(CDK_CLI), "synth", "--no-notices", "--quiet", "--output", str(output)]
-        + [argument for value in context for argument in ("-c", value)],
-        cwd=REPO_ROOT,
-        env=_offline_cli_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
     # then it succeeds, with the five alarms, the dashboard and the email subscription
-    assert result.returncode == 0, result.stderr[-4000:]
-    template = json.loads((output / "ListImagesStack.template.json").read_text())
+    template = _synth_with_cli(tmp_path, output, context)
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert (types.count("AWS::CloudWatch::Alarm"), types.count("AWS::CloudWatch::Dashboard")) == (5, 1)
     assert types.count("AWS::SNS::Subscription") == 1

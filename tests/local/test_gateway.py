@@ -607,6 +607,22 @@ def test_an_oversized_body_sent_in_full_still_gets_its_413(gateway: LocalApiGate
     assert answer.status == 413
 
 
+def test_a_slow_upload_of_an_oversized_body_still_gets_its_413(gateway: LocalApiGateway) -> None:
+    # given: a client uploading 11 MB in pieces over about two seconds (a busy machine, a slow link)
+    piece = b"x" * (1024 * 1024)
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=15) as connection:
+        connection.sendall(_raw_get("/beta/files/upload", f"Content-Length: {11 * len(piece)}".encode()))
+
+        # when: it keeps sending after the gateway has answered
+        for _ in range(11):
+            connection.sendall(piece)
+            time.sleep(0.2)
+        answer = connection.recv(65536)
+
+    # then: the upload was never cut off (no reset under the client), and the 413 is there to read
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
 def test_a_body_within_the_payload_quota_reaches_the_function(gateway: LocalApiGateway) -> None:
     # given/when: a 1 MB binary body
     body = bytes(range(256)) * 4096

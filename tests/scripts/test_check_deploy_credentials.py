@@ -104,6 +104,17 @@ def test_a_profile_that_does_not_exist_fails_with_its_own_line(
     )
 
 
+def test_make_bootstrap_is_named_as_the_command_that_failed(
+    aws_files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # when `make bootstrap` runs the check with no credentials anywhere
+    status, _, err = run_check(capsys, "--make-target", "bootstrap", "aws://111122223333/eu-west-1")
+
+    # then its line names that command
+    assert status == 1
+    assert err.startswith("make bootstrap: no AWS credentials found; ")
+
+
 def test_environment_credentials_pass_and_say_where_the_deploy_goes(
     aws_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
