@@ -114,7 +114,7 @@ def _go_round(clients: AwsClients, regions: list[str], times: int = 2) -> None:
     ("region_count", "memory_mb", "capacity"),
     [
         (36, None, 72),  # not in Lambda: every Region, both services
-        (36, 256, 72),  # the construct's default memory affords them all: (256 - 64) / 2 = 96
+        (36, 256, 72),  # 256 MB affords them all: (256 - 64) / 2 = 96
         (36, 128, 32),  # Lambda's smallest affords (128 - 64) / 2 = 32
         (2, 128, 4),  # an allow-list of two Regions: its four clients
         (36, 80, 16),  # never fewer than 16
@@ -130,7 +130,7 @@ def test_the_capacity_is_every_region_served_within_half_the_spare_memory(
 def test_a_caller_going_round_every_region_of_the_partition_creates_each_client_once(
     monkeypatch: pytest.MonkeyPatch, memory: str | None
 ) -> None:
-    # Given no allow-list, and no memory limit or the construct's default (issue 11: more than 16 Regions
+    # Given no allow-list, and no memory limit or 256 MB (issue 11: more than 16 Regions
     # in turn re-created a client on every request, 3.3x the CPU)
     if memory is None:
         monkeypatch.delenv(MEMORY_SIZE_VARIABLE, raising=False)
